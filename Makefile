@@ -1,0 +1,30 @@
+# Set-up and the two jobs of the README. Every target installs what it needs first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of torch; a GPU machine can set TORCH=torch (or a CUDA wheel spec).
+TORCH ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	engines/install.sh stockfish
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# The main job: a short match between the built-in players.
+demo: setup
+	$(BIN)/arena play stockfish:skill=1,nodes=2000 random --games 4 --seed 1 --out results/demo --force
+
+test: setup
+	engines/install.sh stockfish pgn-extract ethereal-chess
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,26 @@
+"""arena: an evaluation arena for chess-playing generative models.
+
+The public API a plugin author needs is importable from here.
+"""
+
+__version__ = "0.1.0"
+
+from arena.errors import ArenaError, ConfigError, EngineNotFoundError, PluginError, ResultsError  # noqa: E402
+from arena.player import Clock, MoveReply, MoveRequest, Player, TimeControl  # noqa: E402
+from arena.plugins import hookimpl, load_plugins  # noqa: E402
+
+__all__ = [
+    "ArenaError",
+    "Clock",
+    "ConfigError",
+    "EngineNotFoundError",
+    "MoveReply",
+    "MoveRequest",
+    "Player",
+    "PluginError",
+    "ResultsError",
+    "TimeControl",
+    "__version__",
+    "hookimpl",
+    "load_plugins",
+]

@@ -1,0 +1,62 @@
+"""The ``arena`` command line. Each command group lives in its own module here."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from arena import __version__
+from arena.errors import ArenaError
+from arena.plugins import Plugins, load_plugins
+
+
+class AppContext:
+    """What every command gets: the loaded plugins (built lazily, once)."""
+
+    def __init__(self, plugin_files: tuple[str, ...] = (), base: Plugins | None = None):
+        self._plugin_files = plugin_files
+        self._plugins = base if not plugin_files else None
+
+    @property
+    def plugins(self) -> Plugins:
+        if self._plugins is None:
+            self._plugins = load_plugins(self._plugin_files)
+        return self._plugins
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="arena")
+@click.option(
+    "--plugin",
+    "plugin_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Load a local .py file as a plugin (repeatable).",
+)
+@click.pass_context
+def cli(ctx: click.Context, plugin_files: tuple[str, ...]) -> None:
+    """An evaluation arena for chess-playing generative models."""
+    ctx.obj = AppContext(plugin_files, base=ctx.obj)
+
+
+def _add_builtin_commands() -> None:
+    from arena.cli import play, plugins_command
+
+    cli.add_command(play.play)
+    cli.add_command(plugins_command.plugins)
+
+
+_add_builtin_commands()
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: load plugins, let them add commands, run, and turn ArenaError into a message."""
+    try:
+        plugins = load_plugins()
+        plugins.hook.register_commands(cli=cli)
+        return cli.main(args=argv, prog_name="arena", standalone_mode=True, obj=plugins)
+    except ArenaError as error:
+        click.echo(f"arena: error: {error}", err=True)
+        sys.exit(error.exit_code)

@@ -1,0 +1,63 @@
+"""Drive many games at once, handing each player all the requests that wait on it as one batch."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Iterable, Iterator
+
+from arena.game import Game
+from arena.player import MoveReply, MoveRequest, Player
+
+
+def ask(player: Player, requests: list[MoveRequest]) -> list[MoveReply]:
+    """Ask a player for moves; an exception or a wrong number of replies becomes a failure reply."""
+    plies = [len(request.board.move_stack) for request in requests]
+    try:
+        replies = list(player.choose(requests))
+        if len(replies) != len(requests):
+            raise RuntimeError(f"choose() returned {len(replies)} replies for {len(requests)} requests")
+    except Exception as error:
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        detail = f"{type(error).__name__}: {error} (at {frame.filename}:{frame.lineno})"
+        replies = [MoveReply(failure="error", detail=detail) for _ in requests]
+    for index, (request, ply) in enumerate(zip(requests, plies)):
+        if len(request.board.move_stack) != ply:
+            # The board is the game's own: put it back before anything reads it.
+            while len(request.board.move_stack) > ply:
+                request.board.pop()
+            replies[index] = MoveReply(failure="error", detail="the player left moves pushed on the board")
+    return replies
+
+
+def play_games(games: Iterable[Game], in_flight: int = 1) -> Iterator[Game]:
+    """Play ``games`` with up to ``in_flight`` running at once; yield each one as it finishes.
+
+    Each round, every player is asked once with the requests of all running
+    games that wait on it, so a batched player sees them together.
+    """
+    pending = iter(games)
+    running: list[Game] = []
+    while True:
+        while len(running) < in_flight:
+            game = next(pending, None)
+            if game is None:
+                break
+            running.append(game)
+        if not running:
+            return
+        waiting: dict[int, tuple[Player, list[Game]]] = {}
+        for game in running:
+            if not game.finished:
+                player = game.player_to_move
+                waiting.setdefault(id(player), (player, []))[1].append(game)
+        for player, group in waiting.values():
+            for game, reply in zip(group, ask(player, [game.request() for game in group])):
+                game.apply(reply)
+        for game in [game for game in running if game.finished]:
+            running.remove(game)
+            for side in game.sides.values():
+                try:
+                    side.player.game_over(game.game_id, game.board, game.result or "*")
+                except Exception:
+                    pass  # a player's bookkeeping must not cost a finished game
+            yield game

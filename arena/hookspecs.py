@@ -1,0 +1,54 @@
+"""The hooks an arena plugin can implement.
+
+A plugin is a module (or object) with functions named like the hooks below,
+decorated with ``arena.hookimpl``. Register it under the ``arena`` entry-point
+group of your package::
+
+    [project.entry-points.arena]
+    my_plugin = "my_package.my_module"
+
+Registration hooks receive a ``register`` callback: call it once per thing
+the plugin adds. Notification hooks are called for their side effects.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("arena")
+
+
+@hookspec
+def register_players(register: Callable[[str, type], None]) -> None:
+    """Register player types: ``register(name, PlayerClass)``.
+
+    ``PlayerClass`` subclasses ``arena.Player``; its keyword-only constructor
+    arguments are the options a spec may set (``name:key=value,...``).
+    """
+
+
+@hookspec
+def register_raters(register: Callable[[str, Any], None]) -> None:
+    """Register rating methods: ``register(name, rater)``."""
+
+
+@hookspec
+def register_trainers(register: Callable[[str, Any], None]) -> None:
+    """Register training recipes: ``register(name, trainer)``."""
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add click commands or groups to the ``arena`` CLI: ``cli.add_command(cmd)``."""
+
+
+@hookspec
+def game_finished(record: Any) -> None:
+    """Called in the process that writes results after each game, with its ``GameRecord``."""
+
+
+@hookspec
+def league_finished(league: Any, ratings: Any) -> None:
+    """Called once a league has played all its games and its ratings are fitted."""

@@ -1,0 +1,136 @@
+"""The player interface: every player, engine or model, answers move requests.
+
+The core hands a player a *batch* of requests (one per game waiting on it) and
+gets one reply per request back. Players that think about one game at a time
+implement :meth:`Player.choose_one` and inherit the batch loop.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import chess
+
+from arena.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class TimeControl:
+    """A clock kept by the arena: ``base`` seconds plus ``increment`` per move."""
+
+    base: float
+    increment: float = 0.0
+
+    @classmethod
+    def parse(cls, text: str | float | int) -> TimeControl:
+        """Parse ``"60+0.5"``, ``"60"`` or a number of seconds."""
+        base, _, inc = str(text).partition("+")
+        try:
+            control = cls(float(base), float(inc or 0))
+        except ValueError:
+            raise ConfigError(
+                f"time control {text!r} is not BASE+INCREMENT in seconds, e.g. '60+0.5'"
+            ) from None
+        if control.base <= 0 or control.increment < 0:
+            raise ConfigError(f"time control {text!r} needs a positive base and an increment >= 0")
+        return control
+
+    def __str__(self) -> str:
+        return f"{self.base:g}+{self.increment:g}"
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Both sides' remaining time when a move is requested (seconds)."""
+
+    white: float
+    black: float
+    white_increment: float = 0.0
+    black_increment: float = 0.0
+
+
+@dataclass
+class MoveRequest:
+    """One game asking a player for a move.
+
+    ``board`` holds the whole move stack from the game's start position, so a
+    player can rebuild the transcript. ``seed`` is the game's seed and
+    ``attempt`` counts earlier illegal replies to this same position (0 first),
+    so a sampling player can draw a fresh sample that is still reproducible.
+    """
+
+    game_id: str
+    board: chess.Board
+    seed: int
+    attempt: int = 0
+    clock: Clock | None = None
+
+
+@dataclass
+class MoveReply:
+    """A player's answer to one request.
+
+    Exactly one of: a ``move`` (legality is checked by the arena), ``resign``,
+    or a ``failure`` naming what went wrong (``"crash"``, ``"timeout"`` or
+    ``"error"``). ``text`` keeps raw output that did not parse as a move.
+    ``info`` carries per-move facts (nodes, score, log-probability, ...) that
+    end up in games.jsonl.
+    """
+
+    move: chess.Move | None = None
+    resign: bool = False
+    failure: str | None = None
+    detail: str = ""
+    text: str | None = None
+    elapsed: float | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Player:
+    """Base class of all players.
+
+    Subclasses take their options as keyword-only constructor arguments and
+    override :meth:`choose_one` (one game at a time) or :meth:`choose` (a
+    whole batch, e.g. a neural network). ``name`` is set by the arena.
+    """
+
+    #: Set by the arena: the spec's ``name``, else :meth:`default_name`, else the type name.
+    name: str = ""
+    #: The time control the arena keeps for this player, or None for no clock.
+    time_control: TimeControl | None = None
+
+    def default_name(self) -> str | None:
+        """A readable name derived from the options (e.g. ``stockfish-skill3``), or None."""
+        return None
+
+    def start(self) -> None:
+        """Acquire resources (engine processes, weights) before the first request."""
+
+    def choose(self, requests: list[MoveRequest]) -> list[MoveReply]:
+        """Answer every request, in order. Time per request is measured here."""
+        replies = []
+        for request in requests:
+            started = time.perf_counter()
+            reply = self.choose_one(request)
+            if isinstance(reply, chess.Move):
+                reply = MoveReply(move=reply)
+            if reply.elapsed is None:
+                reply.elapsed = time.perf_counter() - started
+            replies.append(reply)
+        return replies
+
+    def choose_one(self, request: MoveRequest) -> MoveReply | chess.Move:
+        """Answer one request with a move or a :class:`MoveReply`."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither choose nor choose_one")
+
+    def game_over(self, game_id: str, board: chess.Board, result: str) -> None:
+        """Told when a game this player took part in has ended (optional)."""
+
+    def close(self) -> None:
+        """Release resources; called once, also after errors."""
+
+    def describe(self) -> dict[str, Any]:
+        """Facts about this player recorded with each game (e.g. engine id)."""
+        return {}

@@ -1,0 +1,189 @@
+"""Build the plugin manager: entry points, local plugin files, and the registry.
+
+Built-in plugins are found exactly like third-party ones, through the ``arena``
+entry-point group, so a fresh manager in every process (CLI, test, worker)
+sees the same plugins. Set ``ARENA_PLUGINS`` to a comma-separated list of
+entry-point names to load only those (an empty value loads none).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterable
+
+import pluggy
+
+from arena import hookspecs
+from arena.errors import ConfigError, PluginError
+
+ALLOW_LIST_ENV = "ARENA_PLUGINS"
+ENTRY_POINT_GROUP = "arena"
+REGISTRATION_HOOKS = {
+    "register_players": "players",
+    "register_raters": "raters",
+    "register_trainers": "trainers",
+}
+
+hookimpl = pluggy.HookimplMarker("arena")
+
+
+@dataclass
+class PluginInfo:
+    """What ``arena plugins`` shows about one loaded plugin."""
+
+    name: str
+    version: str | None
+    source: str
+    hooks: list[str] = field(default_factory=list)
+    players: list[str] = field(default_factory=list)
+    raters: list[str] = field(default_factory=list)
+    trainers: list[str] = field(default_factory=list)
+
+
+class Plugins:
+    """A plugin manager and everything its plugins registered."""
+
+    def __init__(self, pm: pluggy.PluginManager, sources: dict[str, tuple[str | None, str]]):
+        self.pm = pm
+        self._sources = sources
+        self.players: dict[str, type] = {}
+        self.raters: dict[str, Any] = {}
+        self.trainers: dict[str, Any] = {}
+        self._owners: dict[tuple[str, str], str] = {}
+        for hook_name, kind in REGISTRATION_HOOKS.items():
+            self._collect(hook_name, kind)
+
+    @property
+    def hook(self) -> Any:
+        """The pluggy hook relay, for notification hooks: ``plugins.hook.game_finished(...)``."""
+        return self.pm.hook
+
+    def _collect(self, hook_name: str, kind: str) -> None:
+        table: dict[str, Any] = getattr(self, kind)
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():  # registration order
+            plugin = impl.plugin_name
+
+            def register(name: str, thing: Any, plugin: str = plugin) -> None:
+                if not isinstance(name, str) or not name:
+                    raise PluginError(f"plugin {plugin!r} registered a {kind[:-1]} with an empty or non-text name")
+                if name in table:
+                    raise PluginError(
+                        f"plugin {plugin!r} registers {kind[:-1]} {name!r}, which plugin "
+                        f"{self._owners[kind, name]!r} already registered; rename one of them"
+                    )
+                table[name] = thing
+                self._owners[kind, name] = plugin
+
+            try:
+                impl.function(register)
+            except PluginError:
+                raise
+            except Exception as error:
+                raise PluginError(f"plugin {plugin!r} failed in {hook_name}: {error!r}") from error
+
+    def owner(self, kind: str, name: str) -> str:
+        """The plugin that registered ``name`` among ``kind`` ('players', 'raters', 'trainers')."""
+        return self._owners[kind, name]
+
+    def info(self) -> list[PluginInfo]:
+        """One entry per loaded plugin, sorted by name."""
+        infos = []
+        for name, plugin in self.pm.list_name_plugin():
+            version, source = self._sources.get(name, (None, "registered in code"))
+            hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
+            entry = PluginInfo(name=name, version=version, source=source, hooks=hooks)
+            for (kind, thing), owner in self._owners.items():
+                if owner == name:
+                    getattr(entry, kind).append(thing)
+            infos.append(entry)
+        return sorted(infos, key=lambda info: info.name)
+
+
+def _allow_list() -> set[str] | None:
+    value = os.environ.get(ALLOW_LIST_ENV)
+    if value is None:
+        return None
+    return {part.strip() for part in value.split(",") if part.strip()}
+
+
+def load_module_file(path: str | Path) -> ModuleType:
+    """Import a Python file as a module, for plugins that are not packaged."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"plugin file {str(path)!r} does not exist; give the path of a .py file")
+    spec = importlib.util.spec_from_file_location(f"arena_local_plugin_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"plugin file {str(path)!r} is not a Python module; give a .py file")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        raise PluginError(f"plugin file {str(path)!r} failed to import: {error!r}") from error
+    return module
+
+
+def load_plugins(
+    plugin_files: Iterable[str | Path] = (), extra: Iterable[tuple[str, Any]] = ()
+) -> Plugins:
+    """Build a fresh plugin manager with every allowed entry-point plugin.
+
+    ``plugin_files`` are local .py files loaded as plugins too; ``extra`` are
+    ``(name, plugin_object)`` pairs registered in code (tests, embedding).
+    """
+    pm = pluggy.PluginManager("arena")
+    pm.add_hookspecs(hookspecs)
+    sources: dict[str, tuple[str | None, str]] = {}
+    allowed = _allow_list()
+
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        if allowed is not None and entry_point.name not in allowed:
+            continue
+        if pm.has_plugin(entry_point.name):
+            continue  # the same distribution seen twice on sys.path
+        distribution = entry_point.dist
+        try:
+            plugin = entry_point.load()
+        except Exception as error:
+            raise PluginError(
+                f"plugin {entry_point.name!r} ({entry_point.value}, from "
+                f"{distribution.name if distribution else 'unknown package'}) failed to import: {error!r}; "
+                f"fix or uninstall it, or leave it out with {ALLOW_LIST_ENV}=name,name,..."
+            ) from error
+        _register(pm, plugin, entry_point.name)
+        sources[entry_point.name] = (
+            distribution.version if distribution else None,
+            f"package {distribution.name}" if distribution else entry_point.value,
+        )
+
+    for path in plugin_files:
+        module = load_module_file(path)
+        _register(pm, module, str(path))
+        sources[str(path)] = (getattr(module, "__version__", None), f"file {path}")
+
+    for name, plugin in extra:
+        _register(pm, plugin, name)
+
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as error:
+        raise PluginError(
+            f"plugin {pm.get_name(error.plugin)!r}: {error}; the hooks are "
+            f"{', '.join(sorted(name for name in dir(hookspecs) if _is_hook(name)))}"
+        ) from error
+    return Plugins(pm, sources)
+
+
+def _is_hook(name: str) -> bool:
+    return hasattr(getattr(hookspecs, name), "arena_spec")
+
+
+def _register(pm: pluggy.PluginManager, plugin: Any, name: str) -> None:
+    try:
+        pm.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as error:
+        raise PluginError(f"plugin {name!r} could not be registered: {error}") from error

@@ -1,0 +1,272 @@
+"""UCI engines as players: ``uci`` (any engine from its command) and the ``stockfish`` preset.
+
+The arena keeps clocks and move limits; the engine only answers ``go``. An
+engine that crashes loses the game and is restarted for the next request; one
+that does not answer within the move's expected time plus ``timeout`` seconds
+is killed, loses on time, and is restarted too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import math
+import os
+from typing import Any
+
+import chess
+import chess.engine
+
+from arena import ConfigError, MoveReply, MoveRequest, Player, TimeControl, hookimpl
+from engines import locate_engine, locate_stockfish
+
+DEFAULT_MOVETIME_MS = 100  # the paper's 0.1 s per move, used when no limit is given
+
+
+def _positive(name: str, value: Any, kind: type = int) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"option {name}={value!r} must be a positive number")
+    if kind is int and value != int(value):
+        raise ConfigError(f"option {name}={value!r} must be a whole number")
+    return kind(value)
+
+
+class UciPlayer(Player):
+    """Any UCI engine: ``uci:command=ethereal-chess,movetime=50``.
+
+    Limits per move: ``movetime`` (milliseconds), ``nodes``, ``depth``; or a
+    clock ``tc`` ("BASE+INC" in seconds) kept by the arena. With no limit at
+    all, ``movetime`` is 100. ``options`` are UCI options sent at start
+    (``options.Hash=16`` on the command line). ``timeout`` is how many seconds
+    past the expected time an engine may take before it is taken for hung.
+    """
+
+    def __init__(
+        self,
+        *,
+        command: str,
+        options: dict[str, Any] | None = None,
+        movetime: float | None = None,
+        nodes: int | None = None,
+        depth: int | None = None,
+        tc: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        if not command or not isinstance(command, str):
+            raise ConfigError("option command must name the engine, e.g. command=ethereal-chess")
+        if options is not None and not isinstance(options, dict):
+            raise ConfigError(f"option options={options!r} must be a mapping of UCI option names to values")
+        self.command = command
+        self.uci_options = dict(options or {})
+        self.movetime = _positive("movetime", movetime, float)
+        self.nodes = _positive("nodes", nodes)
+        self.depth = _positive("depth", depth)
+        self.time_control = TimeControl.parse(tc) if tc is not None else None
+        self.timeout = _positive("timeout", timeout, float)
+        if not (self.movetime or self.nodes or self.depth or self.time_control):
+            self.movetime = float(DEFAULT_MOVETIME_MS)
+        self._engine: chess.engine.SimpleEngine | None = None
+        self._id: dict[str, str] = {}
+
+    def default_name(self) -> str:
+        return os.path.basename(self.command)
+
+    def engine_path(self) -> str:
+        """The engine binary to run."""
+        return locate_engine(self.command)
+
+    def engine_options(self) -> dict[str, Any]:
+        """UCI options sent after the handshake."""
+        return dict(self.uci_options)
+
+    def start(self) -> None:
+        self._launch()
+
+    def _launch(self) -> chess.engine.SimpleEngine:
+        path = self.engine_path()
+        try:
+            engine = chess.engine.SimpleEngine.popen_uci(path, timeout=self.timeout)
+        except (chess.engine.EngineError, OSError, asyncio.TimeoutError, concurrent.futures.TimeoutError) as error:
+            raise ConfigError(f"engine {path!r} did not start as a UCI engine: {error!r}") from None
+        try:
+            self._configure(engine)
+        except BaseException:
+            engine.close()
+            raise
+        self._id = dict(engine.id)
+        self._engine = engine
+        return engine
+
+    def _configure(self, engine: chess.engine.SimpleEngine) -> None:
+        options = self.engine_options()
+        unknown = sorted(name for name in options if name not in engine.options)
+        if unknown:
+            raise ConfigError(
+                f"engine {self.command!r} has no UCI option {', '.join(map(repr, unknown))}; "
+                f"it has: {', '.join(sorted(engine.options))}"
+            )
+        try:
+            engine.configure(options)
+        except chess.engine.EngineError as error:
+            raise ConfigError(f"engine {self.command!r} rejected its options: {error}") from None
+
+    def limit(self, request: MoveRequest) -> tuple[chess.engine.Limit, float]:
+        """The search limit for a request and the seconds the search may be expected to take."""
+        limit = chess.engine.Limit(
+            time=self.movetime / 1000 if self.movetime else None, nodes=self.nodes, depth=self.depth
+        )
+        expected = limit.time or 0.0
+        clock = request.clock
+        if clock is not None and self.time_control is not None:
+            limit.white_clock = clock.white if math.isfinite(clock.white) else None
+            limit.black_clock = clock.black if math.isfinite(clock.black) else None
+            limit.white_inc, limit.black_inc = clock.white_increment, clock.black_increment
+            own = clock.white if request.board.turn == chess.WHITE else clock.black
+            expected = max(expected, own)
+        return limit, expected
+
+    def choose_one(self, request: MoveRequest) -> MoveReply:
+        engine = self._engine
+        if engine is None:
+            try:
+                engine = self._launch()
+            except ConfigError as error:
+                return MoveReply(failure="crash", detail=f"restart failed: {error}")
+        limit, expected = self.limit(request)
+        wait = expected + self.timeout
+        play = engine.protocol.play(
+            request.board,
+            limit,
+            game=request.game_id,
+            info=chess.engine.INFO_BASIC | chess.engine.INFO_SCORE,
+        )
+        try:
+            # SimpleEngine.play has no timeout for node or depth limits; this guards every search.
+            future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(play, wait), engine.protocol.loop)
+            result = future.result()
+        except chess.engine.EngineTerminatedError as error:
+            self._discard()
+            return MoveReply(failure="crash", detail=f"engine {self.name} terminated: {error}")
+        except (asyncio.TimeoutError, concurrent.futures.TimeoutError):
+            self._discard()
+            return MoveReply(failure="timeout", detail=f"no move from {self.name} within {wait:.1f} s")
+        except chess.engine.EngineError as error:
+            return MoveReply(text=str(error), detail=str(error))
+        if result.move is None:
+            return MoveReply(text="(none)")
+        return MoveReply(move=result.move, info=_search_info(result.info))
+
+    def _discard(self) -> None:
+        """Kill the engine process; the next request starts a new one."""
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+    def describe(self) -> dict[str, Any]:
+        return {key: value for key, value in self._id.items() if key in ("name", "author")}
+
+    def close(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is None:
+            return
+        try:
+            engine.quit()
+        except Exception:
+            pass  # already dead or hung: close() below kills it
+        finally:
+            engine.close()
+
+
+def _search_info(info: dict[str, Any]) -> dict[str, Any]:
+    """The engine's search facts worth keeping with the move."""
+    facts: dict[str, Any] = {}
+    for key in ("depth", "nodes"):
+        if key in info:
+            facts[key] = info[key]
+    score = info.get("score")
+    if score is not None:
+        relative = score.relative
+        if relative.is_mate():
+            facts["mate"] = relative.mate()
+        else:
+            facts["cp"] = relative.score()
+    return facts
+
+
+class StockfishPlayer(UciPlayer):
+    """Stockfish at a strength: ``stockfish:skill=3`` (UCI Skill Level 0..20) or ``stockfish:elo=1500``.
+
+    Defaults: one thread, 16 MB hash, 100 ms per move unless ``movetime``,
+    ``nodes``, ``depth`` or ``tc`` is set. Finds the binary from ``path``,
+    $ARENA_STOCKFISH, PATH or /usr/games.
+    """
+
+    def __init__(
+        self,
+        *,
+        skill: int | None = None,
+        elo: int | None = None,
+        movetime: float | None = None,
+        nodes: int | None = None,
+        depth: int | None = None,
+        tc: str | None = None,
+        threads: int = 1,
+        hash: int = 16,
+        options: dict[str, Any] | None = None,
+        path: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        if skill is not None and elo is not None:
+            raise ConfigError("give skill or elo, not both")
+        if skill is not None and (isinstance(skill, bool) or not isinstance(skill, int) or not 0 <= skill <= 20):
+            raise ConfigError(f"option skill={skill!r} must be a whole number from 0 to 20")
+        if elo is not None and (isinstance(elo, bool) or not isinstance(elo, int)):
+            raise ConfigError(f"option elo={elo!r} must be a whole number, e.g. 1500")
+        super().__init__(
+            command=path or "stockfish",
+            options=options,
+            movetime=movetime,
+            nodes=nodes,
+            depth=depth,
+            tc=tc,
+            timeout=timeout,
+        )
+        self.skill, self.elo = skill, elo
+        self.threads = _positive("threads", threads)
+        self.hash = _positive("hash", hash)
+        self.path = path
+
+    def default_name(self) -> str:
+        if self.skill is not None:
+            return f"stockfish-skill{self.skill}"
+        if self.elo is not None:
+            return f"stockfish-elo{self.elo}"
+        return "stockfish"
+
+    def engine_path(self) -> str:
+        return locate_stockfish(self.path)
+
+    def engine_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"Threads": self.threads, "Hash": self.hash}
+        if self.skill is not None:
+            options["Skill Level"] = self.skill
+        if self.elo is not None:
+            options["UCI_LimitStrength"] = True
+            options["UCI_Elo"] = self.elo
+        options.update(self.uci_options)
+        return options
+
+    def _configure(self, engine: chess.engine.SimpleEngine) -> None:
+        if self.elo is not None and "UCI_Elo" in engine.options:
+            low, high = engine.options["UCI_Elo"].min, engine.options["UCI_Elo"].max
+            if low is not None and high is not None and not low <= self.elo <= high:
+                raise ConfigError(f"option elo={self.elo} is outside this Stockfish's range {low}..{high}")
+        super()._configure(engine)
+
+
+@hookimpl
+def register_players(register):
+    register("uci", UciPlayer)
+    register("stockfish", StockfishPlayer)

@@ -1,0 +1,41 @@
+"""Shared fixtures: the real plugins, real engines, and a way to run the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from arena import load_plugins
+from arena.plugins import Plugins
+
+TESTS = Path(__file__).parent
+FAKE_ENGINE = TESTS / "fake_engines" / "faulty_uci.py"
+
+
+@pytest.fixture(scope="session")
+def plugins() -> Plugins:
+    return load_plugins()
+
+
+def fake_engine(tmp_path: Path, *args: str) -> str:
+    """An executable that starts the faulty UCI engine with ``args`` (a UCI command takes no arguments)."""
+    script = tmp_path / f"faulty-{'-'.join(args)}"
+    script.write_text(f"#!/bin/sh\nexec {sys.executable} {FAKE_ENGINE} {' '.join(args)}\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def run_arena(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the installed ``arena`` command as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "arena", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=600,
+    )

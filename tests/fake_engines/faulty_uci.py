@@ -1,0 +1,53 @@
+"""A UCI engine that misbehaves on purpose, for fault tests.
+
+Usage: faulty_uci.py MODE [N]
+  crash N    play the first legal move, but exit with code 3 on the N-th 'go'
+  hang N     answer the first N-1 'go's, then never answer again
+  garbage    answer every 'go' with an illegal move
+  slow SEC   sleep SEC seconds before every answer
+"""
+
+import sys
+import time
+
+import chess
+
+mode = sys.argv[1]
+arg = float(sys.argv[2]) if len(sys.argv) > 2 else 0
+board = chess.Board()
+searches = 0
+
+
+def send(line):
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+for line in sys.stdin:
+    words = line.split()
+    if not words:
+        continue
+    if words[0] == "uci":
+        send("id name Faulty " + mode)
+        send("uciok")
+    elif words[0] == "isready":
+        send("readyok")
+    elif words[0] == "position":
+        board = chess.Board()
+        if "moves" in words:
+            for move in words[words.index("moves") + 1 :]:
+                board.push_uci(move)
+    elif words[0] == "go":
+        searches += 1
+        if mode == "crash" and searches >= arg:
+            sys.exit(3)
+        if mode == "hang" and searches >= arg:
+            continue
+        if mode == "garbage":
+            send("bestmove a1a1")
+            continue
+        if mode == "slow":
+            time.sleep(arg)
+        send("bestmove " + next(iter(board.legal_moves)).uci())
+    elif words[0] == "quit":
+        break

@@ -1,0 +1,109 @@
+"""Real UCI engines: Stockfish presets and a third-party Debian engine from options alone."""
+
+from __future__ import annotations
+
+import chess
+import pytest
+
+from arena import ConfigError, EngineNotFoundError
+from arena.game import GameRules
+from arena.match import Match
+from arena.record import Termination
+from arena.spec import build_player, parse_player_spec
+
+
+def play(plugins, first, second, games, seed=1, rules=GameRules()):
+    with Match(parse_player_spec(first), parse_player_spec(second), plugins) as match:
+        return match.names, list(match.play(games, seed=seed, rules=rules))
+
+
+def test_stockfish_skill20_beats_random_every_game(plugins):
+    (strong, weak), records = play(plugins, "stockfish:skill=20,nodes=2000", "random", 6)
+    assert strong == "stockfish-skill20"
+    assert [r.winner for r in records] == [strong] * 6
+    assert {r.termination for r in records} == {Termination.CHECKMATE}
+    assert records[0].white.info["name"].startswith("Stockfish")
+    # Search facts travel with each engine move.
+    engine_moves = [m for m in records[0].moves if m.info]
+    assert engine_moves and all(m.info["nodes"] > 0 for m in engine_moves)
+
+
+def test_stockfish_skill0_plays_complete_legal_games(plugins):
+    (name, _), records = play(plugins, "stockfish:skill=0,nodes=500", "random", 2)
+    assert name == "stockfish-skill0"
+    for record in records:
+        board = record.board()
+        assert board.is_game_over(claim_draw=True) and record.termination.is_forfeit is False
+        assert record.white_stats.crashes == record.black_stats.crashes == 0
+
+
+def test_elo_depth_and_movetime_limits(plugins):
+    (name, _), records = play(plugins, "stockfish:elo=1400,movetime=20", "stockfish:depth=2", 2,
+                              rules=GameRules(max_moves=20))
+    assert name == "stockfish-elo1400"
+    assert records[0].white.options == {"elo": 1400, "movetime": 20}
+    depths = [
+        move.info["depth"]
+        for r in records
+        for ply, move in enumerate(r.moves)
+        if (r.white if ply % 2 == 0 else r.black).name == "stockfish"
+    ]
+    assert all(r.plies <= 40 for r in records)
+    assert records[0].termination in (Termination.MOVE_CAP, Termination.CHECKMATE, Termination.THREEFOLD_REPETITION)
+    assert depths and max(depths) <= 2
+
+
+def test_clock_is_kept_by_the_arena(plugins):
+    (_, _), records = play(plugins, "stockfish:skill=5,tc=3+0.1", "random", 1, rules=GameRules(max_moves=15))
+    record = records[0]
+    assert record.white.time_control == "3+0.1"
+    clocks = [m.clock for m in record.moves[0::2]]
+    assert all(c is not None for c in clocks)
+    assert all(0 < c <= 3 + 0.1 * 16 for c in clocks)
+    assert record.to_pgn().headers["TimeControl"] == "?"  # only one side has a clock
+    assert record.black.time_control is None
+
+
+def test_third_party_debian_engine_from_options_alone(plugins):
+    (name, _), records = play(plugins, "uci:command=ethereal-chess,movetime=20,options.Hash=8", "random", 2)
+    assert name == "ethereal-chess"
+    assert records[0].white.info["name"].lower().startswith("ethereal")
+    assert all(r.termination in (Termination.CHECKMATE,) or not r.termination.is_forfeit for r in records)
+    assert all(r.winner == name for r in records)
+
+
+def test_bad_engine_options_are_reported_clearly(plugins):
+    with pytest.raises(ConfigError, match="no option 'skil'.*skill"):
+        build_player(parse_player_spec("stockfish:skil=3"), plugins)
+    with pytest.raises(ConfigError, match="skill=25 must be a whole number from 0 to 20"):
+        build_player(parse_player_spec("stockfish:skill=25"), plugins)
+    with pytest.raises(ConfigError, match="elo=100 is outside"):
+        with Match(parse_player_spec("stockfish:elo=100"), parse_player_spec("random"), plugins):
+            pass
+    with pytest.raises(ConfigError, match="no UCI option 'Hashh'.*Hash"):
+        with Match(parse_player_spec("uci:command=stockfish,options.Hashh=8"), parse_player_spec("random"), plugins):
+            pass
+
+
+def test_missing_engine_says_how_to_install(plugins, monkeypatch):
+    with pytest.raises(EngineNotFoundError, match="apt-get install no-such-engine"):
+        with Match(parse_player_spec("uci:command=no-such-engine"), parse_player_spec("random"), plugins):
+            pass
+    monkeypatch.setenv("ARENA_STOCKFISH", "/nonexistent/stockfish")
+    with pytest.raises(EngineNotFoundError, match="apt-get install stockfish.*ARENA_STOCKFISH"):
+        with Match(parse_player_spec("stockfish:skill=1"), parse_player_spec("random"), plugins):
+            pass
+
+
+def test_engine_move_is_legal_in_the_position_it_was_asked(plugins):
+    player = build_player(parse_player_spec("stockfish:nodes=1000"), plugins)
+    player.start()
+    try:
+        from arena import MoveRequest
+
+        board = chess.Board("6k1/5ppp/8/8/8/8/5PPP/R5K1 w - - 0 1")
+        reply = player.choose([MoveRequest("x", board, seed=1)])[0]
+        assert reply.move == chess.Move.from_uci("a1a8")  # mate in one
+        assert reply.info.get("mate") == 1
+    finally:
+        player.close()

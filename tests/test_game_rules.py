@@ -1,0 +1,78 @@
+"""Game rules driven by scripted players: claims, caps, resignations, illegal replies."""
+
+from __future__ import annotations
+
+import chess
+
+from arena import MoveReply, Player
+from arena.driver import play_games
+from arena.game import Game, GameRules, Side
+from arena.record import PlayerEntry, Termination
+
+
+class Scripted(Player):
+    """Plays the given replies in order (a real player, with a fixed script)."""
+
+    def __init__(self, replies):
+        self.replies = list(replies)
+
+    def choose_one(self, request):
+        reply = self.replies.pop(0)
+        return MoveReply(text=reply) if isinstance(reply, str) else reply
+
+
+def run(white_replies, black_replies, rules=GameRules(), opening=()):
+    white, black = Scripted(white_replies), Scripted(black_replies)
+    game = Game("g", 1, Side(white, PlayerEntry("w", "scripted")), Side(black, PlayerEntry("b", "scripted")),
+                rules, opening=[chess.Move.from_uci(m) for m in opening])
+    (finished,) = play_games([game])
+    return finished.record()
+
+
+def moves(*ucis):
+    return [MoveReply(move=chess.Move.from_uci(u)) for u in ucis]
+
+
+def test_threefold_repetition_is_claimed_automatically():
+    record = run(moves("g1f3", "f3g1", "g1f3", "f3g1"), moves("g8f6", "f6g8", "g8f6", "f6g8"))
+    assert record.termination is Termination.THREEFOLD_REPETITION
+    assert record.result == "1/2-1/2" and record.plies == 8
+
+
+def test_move_cap_scores_a_draw_by_default():
+    record = run(moves("g1f3", "f3g1"), moves("g8f6", "f6g8"), GameRules(max_moves=2))
+    assert (record.termination, record.result, record.plies) == (Termination.MOVE_CAP, "1/2-1/2", 4)
+    assert record.to_pgn().headers["Termination"] == "adjudication"
+
+
+def test_resignation_loses():
+    record = run(moves("e2e4"), [MoveReply(resign=True)])
+    assert (record.termination, record.result) == (Termination.RESIGNATION, "1-0")
+
+
+def test_illegal_replies_are_retried_then_forfeited():
+    record = run(["e2e5", "Ke2", "nonsense"], [], GameRules(illegal_attempts=3))
+    assert (record.termination, record.result) == (Termination.ILLEGAL_MOVE, "0-1")
+    assert record.white_stats.illegal_attempts == 3
+    assert "'e2e5', 'Ke2', 'nonsense'" in record.detail
+
+
+def test_an_illegal_reply_then_a_legal_one_is_recorded_with_the_move():
+    record = run(["e2e5"] + moves("e2e4", "d1h5", "f1c4", "h5f7"), moves("e7e5", "b8c6", "g8f6"),
+                 GameRules(illegal_attempts=2))
+    assert record.termination is Termination.CHECKMATE and record.result == "1-0"
+    assert record.moves[0].illegal == ["e2e5"] and record.moves[1].illegal == []
+    assert record.white_stats.illegal_attempts == 1
+
+
+def test_opening_moves_are_marked_as_book():
+    record = run(moves("g1f3"), [MoveReply(resign=True)], opening=["e2e4", "e7e5"])
+    assert [m.book for m in record.moves] == [True, True, False]
+    assert record.moves[0].san == "e4"
+
+
+def test_crash_and_timeout_replies_forfeit_with_their_own_terminations():
+    crash = run([MoveReply(failure="crash", detail="exit 3")], [])
+    assert (crash.termination, crash.result, crash.white_stats.crashes) == (Termination.CRASH, "0-1", 1)
+    hang = run(moves("e2e4"), [MoveReply(failure="timeout")])
+    assert (hang.termination, hang.result, hang.black_stats.timeouts) == (Termination.TIMEOUT, "1-0", 1)

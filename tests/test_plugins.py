@@ -1,0 +1,196 @@
+"""The plugin system, exercised the way third parties use it."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import arena
+from arena import PluginError, hookimpl, load_plugins
+from arena.match import Match
+from arena.results import read_records
+from arena.spec import PlayerSpec, parse_player_spec
+from conftest import TESTS, run_arena
+
+
+class FirstLegal(arena.Player):
+    def __init__(self, *, reverse: bool = False):
+        self.reverse = reverse
+
+    def choose_one(self, request):
+        moves = sorted(request.board.legal_moves, key=lambda m: m.uci(), reverse=self.reverse)
+        return moves[0]
+
+
+class ThrowawayPlugin:
+    @hookimpl
+    def register_players(self, register):
+        register("firstlegal", FirstLegal)
+
+
+def test_builtin_plugins_register_through_entry_points(plugins):
+    infos = {info.name: info for info in plugins.info()}
+    assert infos["random"].players == ["random"]
+    assert sorted(infos["uci"].players) == ["stockfish", "uci"]
+    assert infos["uci"].version == arena.__version__
+    assert infos["uci"].hooks == ["register_players"]
+    assert plugins.owner("players", "stockfish") == "uci"
+
+
+def test_throwaway_plugin_plays_a_game():
+    plugins = load_plugins(extra=[("throwaway", ThrowawayPlugin())])
+    assert plugins.players["firstlegal"] is FirstLegal
+    with Match(PlayerSpec("firstlegal", {"reverse": True}), parse_player_spec("random"), plugins) as match:
+        assert match.names == ("firstlegal", "random")
+        record = next(match.play(1, seed=5))
+    assert record.moves[0].uci == max(m.uci() for m in __import__("chess").Board().legal_moves)
+    assert record.white.options == {"reverse": True}
+
+
+def test_duplicate_player_name_names_both_plugins():
+    class Impostor:
+        @hookimpl
+        def register_players(self, register):
+            register("random", FirstLegal)
+
+    with pytest.raises(PluginError, match=r"plugin 'impostor' registers player 'random'.*plugin 'random' already"):
+        load_plugins(extra=[("impostor", Impostor())])
+
+
+def test_misspelled_hook_implementation_fails_loudly():
+    class Typo:
+        @hookimpl
+        def register_player(self, register):  # missing the final 's'
+            register("typo", FirstLegal)
+
+    with pytest.raises(PluginError, match=r"plugin 'typo'.*register_player.*register_players"):
+        load_plugins(extra=[("typo", Typo())])
+
+
+def test_plugin_that_raises_while_registering_is_named():
+    class Broken:
+        @hookimpl
+        def register_players(self, register):
+            raise RuntimeError("boom")
+
+    with pytest.raises(PluginError, match=r"plugin 'broken' failed in register_players: RuntimeError\('boom'\)"):
+        load_plugins(extra=[("broken", Broken())])
+
+
+def _broken_distribution(root: Path) -> None:
+    """An installed-looking package whose entry point cannot be imported."""
+    info = root / "arena_broken-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: arena-broken\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[arena]\nbroken = arena_broken_missing_module\n")
+
+
+def test_plugin_that_fails_to_import_is_named_and_can_be_left_out(tmp_path):
+    _broken_distribution(tmp_path)
+    done = run_arena("plugins", env={"PYTHONPATH": str(tmp_path)})
+    assert done.returncode == 2
+    assert "plugin 'broken'" in done.stderr and "arena-broken" in done.stderr
+    assert "ARENA_PLUGINS" in done.stderr and "Traceback" not in done.stderr
+    allowed = run_arena("plugins", "--json", env={"PYTHONPATH": str(tmp_path), "ARENA_PLUGINS": "random,uci"})
+    assert allowed.returncode == 0, allowed.stderr
+    assert [p["name"] for p in json.loads(allowed.stdout)] == ["random", "uci"]
+
+
+def test_allow_list_loads_only_named_plugins(monkeypatch):
+    monkeypatch.setenv("ARENA_PLUGINS", "random")
+    assert sorted(load_plugins().players) == ["random"]
+    monkeypatch.setenv("ARENA_PLUGINS", "")
+    assert load_plugins().players == {}
+
+
+def test_local_plugin_file_from_the_command_line(tmp_path):
+    plugin = tmp_path / "my_player.py"
+    plugin.write_text(
+        "import arena\n"
+        "class Last(arena.Player):\n"
+        "    def choose_one(self, request):\n"
+        "        return list(request.board.legal_moves)[-1]\n"
+        "@arena.hookimpl\n"
+        "def register_players(register):\n"
+        "    register('last', Last)\n"
+    )
+    done = run_arena("--plugin", str(plugin), "play", "last", "random", "--games", "2", "--seed", "1",
+                     "--out", str(tmp_path / "run"))
+    assert done.returncode == 0, done.stderr
+    assert "last vs random: " in done.stdout
+    listed = run_arena("--plugin", str(plugin), "plugins", "--json")
+    entry = [p for p in json.loads(listed.stdout) if p["name"] == str(plugin)][0]
+    assert entry["players"] == ["last"] and entry["source"] == f"file {plugin}"
+
+
+def test_separately_installed_plugin_package(tmp_path):
+    """Install tests/plugin_package like a user would (pip), then list it and play with it."""
+    target = tmp_path / "site"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(TESTS / "plugin_package")],
+        capture_output=True, text=True,
+    )
+    assert install.returncode == 0, install.stderr
+    env = {"PYTHONPATH": str(target)}
+    listed = run_arena("plugins", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    entry = [p for p in json.loads(listed.stdout) if p["name"] == "greedy_capture"][0]
+    assert entry == {
+        "name": "greedy_capture",
+        "version": "0.3.0",
+        "source": "package arena-greedy-capture",
+        "hooks": ["register_players"],
+        "players": ["greedy"],
+        "raters": [],
+        "trainers": [],
+    }
+    out = tmp_path / "run"
+    played = run_arena("play", "greedy:greed=0.9", "random", "--games", "2", "--seed", "4", "--out", str(out), env=env)
+    assert played.returncode == 0, played.stderr
+    assert "greedy0.9 vs random" in played.stdout
+    assert '[WhiteOptions "greed=0.9"]' in (out / "games.pgn").read_text()
+
+
+def test_every_hook_is_documented_in_the_readme():
+    readme = (TESTS.parent / "README.md").read_text()
+    hooks = [name for name in dir(arena.hookspecs) if hasattr(getattr(arena.hookspecs, name), "arena_spec")]
+    assert len(hooks) == 6
+    for name in hooks:
+        parameters = ", ".join(inspect.signature(getattr(arena.hookspecs, name)).parameters)
+        heading = f"### `{name}({parameters})`"
+        assert heading in readme, f"README lacks a section {heading!r}"
+
+
+def test_game_finished_hook_sees_every_game():
+    seen = []
+
+    class Logger:
+        @hookimpl
+        def game_finished(self, record):
+            seen.append(record.game_id)
+
+    plugins = load_plugins(extra=[("logger", Logger())])
+    with Match(parse_player_spec("random"), parse_player_spec("random"), plugins) as match:
+        ids = [r.game_id for r in match.play(3, seed=1)]
+    assert seen == ids == ["1", "2", "3"]
+
+
+def test_readme_plugin_example_works_as_written(tmp_path):
+    readme = (TESTS.parent / "README.md").read_text()
+    section = readme.split("## Write a player plugin", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    plugin = tmp_path / "mobility.py"
+    plugin.write_text(code)
+    out = tmp_path / "run"
+    done = run_arena("--plugin", str(plugin), "play", "mobility:captures_first=true", "random",
+                     "--games", "2", "--seed", "3", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "mobility vs random: " in done.stdout
+    records = list(read_records(out))
+    assert all(not r.termination.is_forfeit for r in records)
