@@ -42,10 +42,11 @@ def play(app, first, second, games, out, seed, max_moves, illegal_attempts, forc
     folder = Path(out or f"results/play-{datetime.datetime.now():%Y%m%d-%H%M%S}")
     rules = GameRules(max_moves=max_moves, illegal_attempts=illegal_attempts)
     score = Score()
-    with Match(*specs, plugins=app.plugins) as match, ResultsWriter(folder, overwrite=force) as writer:
-        one, two = match.names
-        click.echo(f"{one} vs {two}, {games} games, seed {seed}, writing {folder}/")
-        try:
+    names = (specs[0].describe(), specs[1].describe())
+    try:
+        with Match(*specs, plugins=app.plugins) as match, ResultsWriter(folder, overwrite=force) as writer:
+            names = one, two = match.names
+            click.echo(f"{one} vs {two}, {games} games, seed {seed}, writing {folder}/")
             for record in match.play(games, seed, rules):
                 writer.write(record)
                 score.add(record, one)
@@ -54,11 +55,11 @@ def play(app, first, second, games, out, seed, max_moves, illegal_attempts, forc
                     f"  ({record.termination.value}, {(record.plies + 1) // 2} moves)"
                     f"  score {one} {score.points:g} - {score.games - score.points:g} {two}"
                 )
-        except KeyboardInterrupt:
-            click.echo(f"interrupted after {score.games} of {games} games; those are saved", err=True)
-            _summary(one, two, score, folder)
-            raise SystemExit(130) from None
-    _summary(one, two, score, folder)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted after {score.games} of {games} games; those are saved", err=True)
+        _summary(*names, score, folder)
+        raise SystemExit(130) from None
+    _summary(*names, score, folder)
 
 
 def _summary(one: str, two: str, score: Score, folder: Path) -> None:
