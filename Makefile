@@ -18,12 +18,12 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-# The main job: a short match between the built-in players.
+# The main job: a league on the shipped default (run it again to resume, or add --fresh).
 demo: setup
-	$(BIN)/arena play stockfish:skill=1,nodes=2000 random --games 4 --seed 1 --out results/demo --force
+	$(BIN)/arena league configs/smoke.yaml
 
 test: setup
-	engines/install.sh stockfish pgn-extract ethereal-chess
+	engines/install.sh stockfish pgn-extract ethereal-chess gnuchess-book
 	$(BIN)/python -m pytest -q
 
 clean:

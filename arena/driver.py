@@ -29,12 +29,37 @@ def ask(player: Player, requests: list[MoveRequest]) -> list[MoveReply]:
     return replies
 
 
-def play_games(games: Iterable[Game], in_flight: int = 1) -> Iterator[Game]:
-    """Play ``games`` with up to ``in_flight`` running at once; yield each one as it finishes.
+def play_step(games: list[Game]) -> list[Game]:
+    """Ask the player that the most unfinished ``games`` wait on, with all their requests.
 
-    Each round, every player is asked once with the requests of all running
-    games that wait on it, so a batched player sees them together.
+    Returns the games that were answered. Always serving the largest group
+    lets games fall into step: with colour-swapped pairs a batched player soon
+    gets every running game at once instead of half of them.
     """
+    waiting: dict[int, tuple[Player, list[Game]]] = {}
+    for game in games:
+        if not game.finished:
+            player = game.player_to_move
+            waiting.setdefault(id(player), (player, []))[1].append(game)
+    if not waiting:
+        return []
+    player, group = max(waiting.values(), key=lambda entry: len(entry[1]))
+    for game, reply in zip(group, ask(player, [game.request() for game in group])):
+        game.apply(reply)
+    return group
+
+
+def finish(game: Game) -> None:
+    """Tell both players a game is over (so an engine pool can take its engine back)."""
+    for side in game.sides.values():
+        try:
+            side.player.game_over(game.game_id, game.board, game.result or "*")
+        except Exception:
+            pass  # a player's bookkeeping must not cost a finished game
+
+
+def play_games(games: Iterable[Game], in_flight: int = 1) -> Iterator[Game]:
+    """Play ``games`` with up to ``in_flight`` running at once; yield each one as it finishes."""
     pending = iter(games)
     running: list[Game] = []
     while True:
@@ -45,19 +70,8 @@ def play_games(games: Iterable[Game], in_flight: int = 1) -> Iterator[Game]:
             running.append(game)
         if not running:
             return
-        waiting: dict[int, tuple[Player, list[Game]]] = {}
-        for game in running:
-            if not game.finished:
-                player = game.player_to_move
-                waiting.setdefault(id(player), (player, []))[1].append(game)
-        for player, group in waiting.values():
-            for game, reply in zip(group, ask(player, [game.request() for game in group])):
-                game.apply(reply)
+        play_step(running)
         for game in [game for game in running if game.finished]:
             running.remove(game)
-            for side in game.sides.values():
-                try:
-                    side.player.game_over(game.game_id, game.board, game.result or "*")
-                except Exception:
-                    pass  # a player's bookkeeping must not cost a finished game
+            finish(game)
             yield game

@@ -30,7 +30,8 @@ _BOARD_TERMINATIONS = {
 class GameRules:
     """Limits and fault policy for a game."""
 
-    #: Stop after this many full moves (the paper: 89) and score ``move_cap_result``.
+    #: Stop after this many full moves (the paper: 89) and score ``move_cap_result``:
+    #: a result such as "1/2-1/2", or "eval" for an adjudicator to decide.
     max_moves: int | None = None
     move_cap_result: str = "1/2-1/2"
     #: Replies to one position that may be illegal before the game is forfeited (the paper: 5).
@@ -60,6 +61,7 @@ class Game:
         opening: list[chess.Move] | tuple[chess.Move, ...] = (),
         event: str = "arena",
         round: str = "?",
+        start_fen: str | None = None,
     ):
         self.game_id = game_id
         self.seed = seed
@@ -68,7 +70,8 @@ class Game:
         for side in self.sides.values():
             control = side.player.time_control
             side.remaining = control.base if control else None
-        self.board = chess.Board()
+        self.start_fen = start_fen
+        self.board = chess.Board(start_fen) if start_fen else chess.Board()
         self.moves: list[MoveRecord] = []
         for move in opening:
             self.moves.append(MoveRecord(move.uci(), self.board.san(move), book=True))
@@ -158,7 +161,11 @@ class Game:
         elif self.board.is_fifty_moves():
             self._end("1/2-1/2", Termination.FIFTY_MOVES)
         elif self.rules.max_moves and self.board.ply() >= 2 * self.rules.max_moves:
-            self._end(self.rules.move_cap_result, Termination.MOVE_CAP, f"move cap {self.rules.max_moves}")
+            cap = self.rules.max_moves
+            if self.rules.move_cap_result == "eval":
+                self._end("1/2-1/2", Termination.MOVE_CAP, f"move cap {cap}, not evaluated")
+            else:
+                self._end(self.rules.move_cap_result, Termination.MOVE_CAP, f"move cap {cap}")
 
     def _illegal_attempt(self, color: chess.Color, reply: MoveReply) -> None:
         side = self.sides[color]
@@ -193,6 +200,10 @@ class Game:
         else:
             self._end(_loss(color), termination, detail)
 
+    def adjudicate(self, result: str, termination: Termination, detail: str) -> None:
+        """End (or, at the move cap, decide) the game on an adjudicator's word."""
+        self._end(result, termination, detail)
+
     def _end(self, result: str, termination: Termination, detail: str = "") -> None:
         self.result, self.termination, self.detail = result, termination, detail
 
@@ -214,6 +225,7 @@ class Game:
             black_stats=black.stats,
             event=self._event,
             round=self._round,
+            start_fen=self.start_fen,
             started_at=self._started_at,
             finished_at=_now(),
             arena_version=__version__,

@@ -22,7 +22,8 @@ class Termination(str, enum.Enum):
     FIFTY_MOVES = "fifty_moves"  #: claimed automatically
     FIVEFOLD_REPETITION = "fivefold_repetition"
     SEVENTYFIVE_MOVES = "seventyfive_moves"
-    MOVE_CAP = "move_cap"  #: the game reached the rules' move limit
+    MOVE_CAP = "move_cap"  #: the game reached the rules' move limit (a draw, or decided by evaluation)
+    ADJUDICATION = "adjudication"  #: ended early on an evaluating engine's score (resign/draw thresholds)
     RESIGNATION = "resignation"
     ILLEGAL_MOVE = "illegal_move"  #: too many illegal or unparsable moves: forfeit
     CRASH = "crash"  #: the player's engine died: forfeit ("abandoned")
@@ -43,6 +44,7 @@ class Termination(str, enum.Enum):
 
 _PGN_TERMINATION = {
     Termination.MOVE_CAP: "adjudication",
+    Termination.ADJUDICATION: "adjudication",
     Termination.ILLEGAL_MOVE: "rules infraction",
     Termination.CRASH: "abandoned",
     Termination.TIME_FORFEIT: "time forfeit",
@@ -108,6 +110,7 @@ class GameRecord:
     black_stats: SideStats = field(default_factory=SideStats)
     event: str = "arena"
     round: str = "?"
+    start_fen: str | None = None  #: None: the standard start position
     started_at: str = ""
     finished_at: str = ""
     arena_version: str = ""
@@ -153,7 +156,7 @@ class GameRecord:
 
     def board(self) -> chess.Board:
         """The final position."""
-        board = chess.Board()
+        board = chess.Board(self.start_fen) if self.start_fen else chess.Board()
         for move in self.moves:
             board.push_uci(move.uci)
         return board
@@ -162,6 +165,8 @@ class GameRecord:
         """The game as PGN: the seven standard tags, Termination, PlyCount,
         TimeControl, and arena tags for each side's type and options."""
         game = chess.pgn.Game()
+        if self.start_fen:
+            game.setup(self.start_fen)  # adds the FEN and SetUp tags
         headers = game.headers
         headers["Event"] = self.event
         headers["Site"] = "arena"

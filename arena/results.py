@@ -19,12 +19,16 @@ PGN_NAME = "games.pgn"
 
 
 class ResultsWriter:
-    """Appends finished games to ``DIR/games.jsonl`` and ``DIR/games.pgn``."""
+    """Appends finished games to ``DIR/games.jsonl`` and ``DIR/games.pgn``.
 
-    def __init__(self, folder: str | Path, *, overwrite: bool = False):
+    A folder that already holds games is refused unless ``overwrite`` (start
+    again) or ``append`` (resume: the caller has checked the games belong).
+    """
+
+    def __init__(self, folder: str | Path, *, overwrite: bool = False, append: bool = False):
         self.folder = Path(folder)
         jsonl = self.folder / JSONL_NAME
-        if jsonl.exists() and jsonl.stat().st_size and not overwrite:
+        if jsonl.exists() and jsonl.stat().st_size and not (overwrite or append):
             raise ResultsError(
                 f"{jsonl} already holds games; choose another --out folder or pass --force to replace them"
             )
@@ -37,12 +41,12 @@ class ResultsWriter:
             raise ResultsError(f"cannot write results to {self.folder}: {error.strerror}") from None
 
     def write(self, record: GameRecord) -> None:
-        """Append one game to both files and push it to disk."""
-        print(record.to_pgn(), file=self._pgn, end="\n\n")
+        """Append one game to both files; games.jsonl, the source of truth, goes to disk at once."""
         self._jsonl.write(json.dumps(record.to_dict(), separators=(",", ":")) + "\n")
-        for handle in (self._pgn, self._jsonl):
-            handle.flush()
-            os.fsync(handle.fileno())
+        self._jsonl.flush()
+        os.fsync(self._jsonl.fileno())
+        # games.pgn is rebuilt from games.jsonl on resume, so flushing it is enough.
+        print(record.to_pgn(), file=self._pgn, end="\n\n", flush=True)
 
     def close(self) -> None:
         """Close both files."""
@@ -69,3 +73,30 @@ def read_records(path: str | Path) -> Iterator[GameRecord]:
                 yield GameRecord.from_dict(json.loads(line))
             except (ValueError, KeyError, TypeError) as error:
                 raise ResultsError(f"{path}:{number}: not a game record ({error})") from None
+
+
+def recover_records(folder: str | Path) -> list[GameRecord]:
+    """The games of a run folder that may have been killed mid-write.
+
+    A last line cut short by the kill is removed from games.jsonl (that game is
+    simply played again), and games.pgn is rewritten from games.jsonl so both
+    hold the same games. Damage anywhere else is an error, never silently dropped.
+    """
+    jsonl = Path(folder) / JSONL_NAME
+    if not jsonl.exists():
+        return []
+    data = jsonl.read_bytes()
+    if data and not data.endswith(b"\n"):
+        last = data.rsplit(b"\n", 1)[-1]
+        with open(jsonl, "r+b") as handle:
+            try:
+                json.loads(last)
+                handle.seek(0, os.SEEK_END)
+                handle.write(b"\n")  # complete but unterminated: end the line
+            except ValueError:
+                handle.truncate(len(data) - len(last))  # the last write never completed
+    records = list(read_records(jsonl))
+    with open(Path(folder) / PGN_NAME, "w", encoding="utf-8") as pgn:
+        for record in records:
+            print(record.to_pgn(), file=pgn, end="\n\n")
+    return records

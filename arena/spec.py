@@ -112,7 +112,7 @@ def build_player(spec: PlayerSpec, plugins: Plugins) -> Player:
     try:
         player = cls(**spec.options)
     except ConfigError as error:
-        raise ConfigError(f"{spec.source}: player {spec.describe()!r}: {error}") from None
+        raise type(error)(f"{spec.source}: player {spec.describe()!r}: {error}") from None
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{spec.source}: player {spec.describe()!r}: {error}") from error
     player.name = spec.name or player.default_name() or spec.type

@@ -4,6 +4,10 @@ The arena keeps clocks and move limits; the engine only answers ``go``. An
 engine that crashes loses the game and is restarted for the next request; one
 that does not answer within the move's expected time plus ``timeout`` seconds
 is killed, loses on time, and is restarted too.
+
+Each game in flight gets an engine process of its own, handed back when the
+game ends: the engine's hash then only ever holds one game's searches, so a
+game's moves do not depend on which other games ran beside it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import chess
 import chess.engine
 
 from arena import ConfigError, MoveReply, MoveRequest, Player, TimeControl, hookimpl
-from engines import locate_engine, locate_stockfish
+from arena_engines import locate_engine, locate_stockfish
 
 DEFAULT_MOVETIME_MS = 100  # the paper's 0.1 s per move, used when no limit is given
 
@@ -67,7 +71,9 @@ class UciPlayer(Player):
         self.timeout = _positive("timeout", timeout, float)
         if not (self.movetime or self.nodes or self.depth or self.time_control):
             self.movetime = float(DEFAULT_MOVETIME_MS)
-        self._engine: chess.engine.SimpleEngine | None = None
+        self.engine_path()  # a missing engine is a configuration error, found before any game
+        self._idle: list[chess.engine.SimpleEngine] = []
+        self._by_game: dict[str, chess.engine.SimpleEngine] = {}
         self._id: dict[str, str] = {}
 
     def default_name(self) -> str:
@@ -82,12 +88,14 @@ class UciPlayer(Player):
         return dict(self.uci_options)
 
     def start(self) -> None:
-        self._launch()
+        # Start one engine now, so a bad command or option fails before any game.
+        self._idle.append(self._launch())
 
     def _launch(self) -> chess.engine.SimpleEngine:
         path = self.engine_path()
         try:
-            engine = chess.engine.SimpleEngine.popen_uci(path, timeout=self.timeout)
+            # Own process group: a Ctrl-C meant for the arena must not kill engines mid-game.
+            engine = chess.engine.SimpleEngine.popen_uci(path, timeout=self.timeout, setpgrp=True)
         except (chess.engine.EngineError, OSError, asyncio.TimeoutError, concurrent.futures.TimeoutError) as error:
             raise ConfigError(f"engine {path!r} did not start as a UCI engine: {error!r}") from None
         try:
@@ -96,7 +104,6 @@ class UciPlayer(Player):
             engine.close()
             raise
         self._id = dict(engine.id)
-        self._engine = engine
         return engine
 
     def _configure(self, engine: chess.engine.SimpleEngine) -> None:
@@ -128,12 +135,13 @@ class UciPlayer(Player):
         return limit, expected
 
     def choose_one(self, request: MoveRequest) -> MoveReply:
-        engine = self._engine
+        engine = self._by_game.get(request.game_id)
         if engine is None:
             try:
-                engine = self._launch()
+                engine = self._idle.pop() if self._idle else self._launch()
             except ConfigError as error:
                 return MoveReply(failure="crash", detail=f"restart failed: {error}")
+            self._by_game[request.game_id] = engine
         limit, expected = self.limit(request)
         wait = expected + self.timeout
         play = engine.protocol.play(
@@ -147,10 +155,10 @@ class UciPlayer(Player):
             future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(play, wait), engine.protocol.loop)
             result = future.result()
         except chess.engine.EngineTerminatedError as error:
-            self._discard()
+            self._discard(request.game_id)
             return MoveReply(failure="crash", detail=f"engine {self.name} terminated: {error}")
         except (asyncio.TimeoutError, concurrent.futures.TimeoutError):
-            self._discard()
+            self._discard(request.game_id)
             return MoveReply(failure="timeout", detail=f"no move from {self.name} within {wait:.1f} s")
         except chess.engine.EngineError as error:
             return MoveReply(text=str(error), detail=str(error))
@@ -158,25 +166,30 @@ class UciPlayer(Player):
             return MoveReply(text="(none)")
         return MoveReply(move=result.move, info=_search_info(result.info))
 
-    def _discard(self) -> None:
-        """Kill the engine process; the next request starts a new one."""
-        if self._engine is not None:
-            self._engine.close()
-            self._engine = None
+    def _discard(self, game_id: str) -> None:
+        """Kill a game's engine process; its next request starts a new one."""
+        engine = self._by_game.pop(game_id, None)
+        if engine is not None:
+            engine.close()
+
+    def game_over(self, game_id: str, board: chess.Board, result: str) -> None:
+        engine = self._by_game.pop(game_id, None)
+        if engine is not None:
+            self._idle.append(engine)
 
     def describe(self) -> dict[str, Any]:
         return {key: value for key, value in self._id.items() if key in ("name", "author")}
 
     def close(self) -> None:
-        engine, self._engine = self._engine, None
-        if engine is None:
-            return
-        try:
-            engine.quit()
-        except Exception:
-            pass  # already dead or hung: close() below kills it
-        finally:
-            engine.close()
+        engines = self._idle + list(self._by_game.values())
+        self._idle, self._by_game = [], {}
+        for engine in engines:
+            try:
+                engine.quit()
+            except Exception:
+                pass  # already dead or hung: close() below kills it
+            finally:
+                engine.close()
 
 
 def _search_info(info: dict[str, Any]) -> dict[str, Any]:
@@ -224,6 +237,7 @@ class StockfishPlayer(UciPlayer):
             raise ConfigError(f"option skill={skill!r} must be a whole number from 0 to 20")
         if elo is not None and (isinstance(elo, bool) or not isinstance(elo, int)):
             raise ConfigError(f"option elo={elo!r} must be a whole number, e.g. 1500")
+        self.path = path
         super().__init__(
             command=path or "stockfish",
             options=options,
@@ -236,7 +250,6 @@ class StockfishPlayer(UciPlayer):
         self.skill, self.elo = skill, elo
         self.threads = _positive("threads", threads)
         self.hash = _positive("hash", hash)
-        self.path = path
 
     def default_name(self) -> str:
         if self.skill is not None:

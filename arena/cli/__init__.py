@@ -42,10 +42,13 @@ def cli(ctx: click.Context, plugin_files: tuple[str, ...]) -> None:
 
 
 def _add_builtin_commands() -> None:
-    from arena.cli import play, plugins_command
+    from arena.cli import bench, league, play, plugins_command
 
     cli.add_command(play.play)
     cli.add_command(plugins_command.plugins)
+    cli.add_command(league.league)
+    cli.add_command(league.validate)
+    cli.add_command(bench.bench)
 
 
 _add_builtin_commands()

@@ -1,0 +1,245 @@
+"""League files: load, validate and expand a YAML league into players and settings.
+
+A league file names its players (an option given as a list sweeps: one player
+per value), the schedule, openings, game rules, concurrency, output folder
+and seed. Every error names the file, the key path and a fix.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from arena.errors import ConfigError
+from arena.game import GameRules
+from arena.openings import Openings, load_openings
+from arena.plugins import Plugins, load_plugins
+from arena.spec import PlayerSpec, build_player
+
+TOP_LEVEL_KEYS = {
+    "name": "a label for the league (default: the file name)",
+    "seed": "master seed for game seeds and openings (default 1)",
+    "out": "run folder (default results/NAME)",
+    "concurrency": "worker processes (default 1)",
+    "games_in_flight": "games each worker plays at once (default 1)",
+    "plugins": "local plugin .py files to load",
+    "players": "list of players",
+    "schedule": "round_robin or gauntlet, games per pairing",
+    "openings": "none, random plies, an EPD/PGN file or a Polyglot book",
+    "rules": "max_moves, move_cap_result, illegal_attempts",
+    "adjudication": "an evaluating engine for resign/draw/move-cap adjudication",
+}
+SCHEDULE_KEYS = {"type", "games", "challengers", "opponents"}
+SCHEDULE_TYPES = ("round_robin", "gauntlet")
+RULES_KEYS = {"max_moves", "move_cap_result", "illegal_attempts"}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Who plays whom: every pair (round robin) or challengers against opponents (gauntlet)."""
+
+    type: str = "round_robin"
+    games: int = 2  #: games per pairing, played in colour-swapped pairs on the same opening
+    challengers: tuple[str, ...] = ()  #: gauntlet: name patterns (fnmatch) of the challengers
+    opponents: tuple[str, ...] = ()  #: gauntlet: patterns of their opponents (default: everyone else)
+
+
+@dataclass
+class League:
+    """A validated league, with its players expanded into named specs."""
+
+    name: str
+    source: str
+    seed: int
+    out: Path
+    players: list[PlayerSpec]
+    schedule: Schedule
+    openings: Openings
+    rules: GameRules
+    concurrency: int = 1
+    games_in_flight: int = 1
+    plugin_files: tuple[str, ...] = ()
+    adjudication: dict[str, Any] | None = None
+    text: str = ""  #: the file as read, copied into the run folder
+    origins: dict[str, str] = field(default_factory=dict)  #: player name -> 'players[i]'
+    plugins: Plugins | None = field(default=None, repr=False)  #: what loaded it (hooks fire here)
+
+
+def _fail(source: str, key: str, problem: str) -> ConfigError:
+    return ConfigError(f"{source}: {key}: {problem}")
+
+
+def _whole(source: str, key: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise _fail(source, key, f"{value!r} must be a whole number >= {minimum}")
+    return value
+
+
+def _mapping(source: str, key: str, value: Any, allowed: set[str]) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _fail(source, key or "(top level)", f"must be a mapping, not {type(value).__name__}")
+    unknown = sorted(set(value) - allowed, key=str)
+    if unknown:
+        path = f"{key}.{unknown[0]}" if key else str(unknown[0])
+        raise _fail(source, path, f"unknown key; allowed keys: {', '.join(sorted(allowed))}")
+    return value
+
+
+def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Path | None = None) -> League:
+    """Read and validate a league file; ``out`` overrides the file's run folder."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise ConfigError(f"league file {source!r} cannot be read: {error.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{source} is not valid YAML: {error}") from None
+    data = _mapping(source, "", data, set(TOP_LEVEL_KEYS))
+    base = path.parent
+
+    plugin_files = data.get("plugins") or []
+    if not isinstance(plugin_files, list) or not all(isinstance(p, str) for p in plugin_files):
+        raise _fail(source, "plugins", "must be a list of .py file paths")
+    plugin_files = tuple(str(base / p) for p in plugin_files)
+    if plugins is None or plugin_files:
+        plugins = load_plugins(plugin_files)
+
+    name = str(data.get("name") or path.stem)
+    seed = data.get("seed", 1)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise _fail(source, "seed", f"{seed!r} must be a whole number")
+    players, origins = expand_players(data.get("players"), source, plugins)
+    schedule = _schedule(data.get("schedule"), source)
+    rules_data = _mapping(source, "rules", data.get("rules"), RULES_KEYS)
+    cap = rules_data.get("max_moves")
+    cap_result = rules_data.get("move_cap_result", "draw")
+    if cap_result not in ("draw", "eval"):
+        raise _fail(source, "rules.move_cap_result", f"{cap_result!r} must be 'draw' or 'eval'")
+    adjudication = data.get("adjudication")
+    if cap_result == "eval" and not adjudication:
+        raise _fail(source, "rules.move_cap_result", "'eval' needs an adjudication: section with an engine")
+    rules = GameRules(
+        max_moves=None if cap is None else _whole(source, "rules.max_moves", cap),
+        move_cap_result="1/2-1/2" if cap_result == "draw" else "eval",
+        illegal_attempts=_whole(source, "rules.illegal_attempts", rules_data.get("illegal_attempts", 1)),
+    )
+    if adjudication is not None:
+        from arena.adjudication import validate_adjudication
+
+        adjudication = validate_adjudication(adjudication, source)
+    return League(
+        name=name,
+        source=source,
+        seed=seed,
+        out=Path(out) if out else Path(data.get("out") or Path("results") / name),
+        players=players,
+        schedule=schedule,
+        openings=load_openings(data.get("openings"), seed, source, base),
+        rules=rules,
+        concurrency=_whole(source, "concurrency", data.get("concurrency", 1)),
+        games_in_flight=_whole(source, "games_in_flight", data.get("games_in_flight", 1)),
+        plugin_files=plugin_files,
+        adjudication=adjudication,
+        text=text,
+        origins=origins,
+        plugins=plugins,
+    )
+
+
+def _schedule(value: Any, source: str) -> Schedule:
+    data = _mapping(source, "schedule", value, SCHEDULE_KEYS)
+    kind = data.get("type", "round_robin")
+    if kind not in SCHEDULE_TYPES:
+        raise _fail(source, "schedule.type", f"{kind!r} is not one of {', '.join(SCHEDULE_TYPES)}")
+    games = _whole(source, "schedule.games", data.get("games", 2))
+    if games % 2:
+        raise _fail(source, "schedule.games", f"{games} is odd; games are played in colour-swapped pairs")
+    patterns = {}
+    for key in ("challengers", "opponents"):
+        items = data.get(key) or []
+        if isinstance(items, str):
+            items = [items]
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            raise _fail(source, f"schedule.{key}", "must be a list of player names or patterns like 'cf-*'")
+        patterns[key] = tuple(items)
+    if kind == "gauntlet" and not patterns["challengers"]:
+        raise _fail(source, "schedule.challengers", "a gauntlet needs challengers: a list of player names")
+    if kind == "round_robin" and (patterns["challengers"] or patterns["opponents"]):
+        raise _fail(source, "schedule", "challengers/opponents apply to type: gauntlet only")
+    return Schedule(kind, games, patterns["challengers"], patterns["opponents"])
+
+
+def expand_players(entries: Any, source: str, plugins: Plugins) -> tuple[list[PlayerSpec], dict[str, str]]:
+    """Expand player entries (list-valued options sweep) into uniquely named specs.
+
+    Each spec is built once here, so its options are checked by the plugin that owns
+    the player type and its generated name is known.
+    """
+    if not isinstance(entries, list) or not entries:
+        raise _fail(source, "players", "must be a non-empty list of players, each with a 'type'")
+    specs: list[PlayerSpec] = []
+    origins: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        key = f"players[{index}]"
+        if not isinstance(entry, dict) or "type" not in entry:
+            raise _fail(source, key, "a player needs a mapping with a 'type' key, e.g. 'type: random'")
+        options = {k: v for k, v in entry.items() if k not in ("type", "name")}
+        explicit = entry.get("name")
+        swept = [k for k, v in options.items() if isinstance(v, list)]
+        for k in swept:
+            if not options[k]:
+                raise _fail(source, f"{key}.{k}", "an empty list sweeps over nothing; give at least one value")
+        combos = [dict(zip(swept, values)) for values in itertools.product(*(options[k] for k in swept))]
+        built = []
+        for combo in combos:
+            spec = PlayerSpec(str(entry["type"]), {**options, **combo}, None, f"{source}: {key}")
+            player = build_player(spec, plugins)
+            base = str(explicit) if explicit is not None else player.default_name() or spec.type
+            built.append((spec, combo, base, getattr(player, "option_abbreviations", {})))
+        for spec, combo, base, short in built:
+            shown = _unreflected(swept, built)
+            suffix = ",".join(f"{short.get(k, k)}={_text(combo[k])}" for k in shown)
+            name = f"{base}@{suffix}" if suffix else base
+            if name in origins:
+                raise _fail(
+                    source, key,
+                    f"player name {name!r} is also the name of {origins[name]}; give one of them a 'name:'",
+                )
+            origins[name] = key
+            specs.append(PlayerSpec(spec.type, spec.options, name, spec.source))
+    return specs, origins
+
+
+def _unreflected(swept: list[str], built: list[tuple]) -> list[str]:
+    """The swept keys whose value the generated base name does not already tell apart.
+
+    A key is reflected when players differing only in that key get different base
+    names (``stockfish-skill1`` vs ``stockfish-skill3``); other keys are added to
+    the name as ``@key=value``.
+    """
+    shown = []
+    for k in swept:
+        groups: dict[tuple, set[str]] = {}
+        sizes: dict[tuple, int] = {}
+        for _, other, base, _ in built:
+            rest = tuple((o, repr(v)) for o, v in other.items() if o != k)
+            groups.setdefault(rest, set()).add(base)
+            sizes[rest] = sizes.get(rest, 0) + 1
+        if any(len(groups[rest]) < sizes[rest] for rest in groups):
+            shown.append(k)
+    return shown
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str) and "/" in value:
+        return Path(value).stem  # a checkpoint path reads better as its file name
+    return str(value)

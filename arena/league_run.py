@@ -1,0 +1,138 @@
+"""Run a league into its run folder: resume what is there, play what is missing, keep the manifest."""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+from dataclasses import asdict
+from typing import Any, Callable
+
+from arena.errors import ResultsError
+from arena.league import League
+from arena.manifest import MANIFEST_NAME, Manifest
+from arena.record import GameRecord
+from arena.results import JSONL_NAME, PGN_NAME, ResultsWriter, recover_records
+from arena.runner import WorkerConfig, run_games
+from arena.schedule import ScheduledGame, schedule_games
+
+LEAGUE_COPY = "league.yaml"
+
+
+def conflicts(records: list[GameRecord], schedule: list[ScheduledGame]) -> list[str]:
+    """Why finished games do not belong to this schedule (empty when they all do)."""
+    by_id = {game.game_id: game for game in schedule}
+    problems: list[str] = []
+    seen: set[str] = set()
+    for record in records:
+        game = by_id.get(record.game_id)
+        if record.game_id in seen:
+            problems.append(f"game {record.game_id!r} appears twice")
+        elif game is None:
+            problems.append(f"game {record.game_id!r} is no longer in the league")
+        else:
+            for side, spec, entry in (("white", game.white, record.white), ("black", game.black, record.black)):
+                if (spec.name, spec.type, spec.options) != (entry.name, entry.type, entry.options):
+                    problems.append(
+                        f"game {record.game_id!r} had {side} {entry.name} ({entry.type} {entry.options}), "
+                        f"the league now has {spec.name} ({spec.type} {spec.options})"
+                    )
+            if record.seed != game.seed:
+                problems.append(f"game {record.game_id!r} was played with another seed")
+            book = tuple(move.uci for move in record.moves if move.book)
+            if book != game.opening.moves or record.start_fen != game.opening.fen:
+                problems.append(f"game {record.game_id!r} was played from another opening")
+        seen.add(record.game_id)
+    return problems
+
+
+def prepare_folder(league: League, schedule: list[ScheduledGame], fresh: bool) -> list[GameRecord]:
+    """The finished games already in the run folder that belong to this league.
+
+    With ``fresh``, earlier results are moved aside into ``previous-TIMESTAMP/``.
+    """
+    folder = league.out
+    if fresh and (folder / JSONL_NAME).exists():
+        aside = folder / f"previous-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+        aside.mkdir(parents=True)
+        for name in (JSONL_NAME, PGN_NAME, MANIFEST_NAME, LEAGUE_COPY):
+            if (folder / name).exists():
+                shutil.move(str(folder / name), aside / name)
+    records = recover_records(folder)
+    problems = conflicts(records, schedule)
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise ResultsError(
+            f"{folder} holds games that conflict with {league.source}: {'; '.join(problems[:3])}{more}. "
+            f"Rerun with --fresh to move the old games aside and start again, or choose another --out"
+        )
+    return records
+
+
+def league_facts(league: League, scheduled: int) -> dict[str, Any]:
+    """The league's settings as recorded in the manifest."""
+    return {
+        "league": league.name,
+        "league_file": league.source,
+        "seed": league.seed,
+        "games_scheduled": scheduled,
+        "players": {spec.name: {"type": spec.type, "options": spec.options} for spec in league.players},
+        "schedule": asdict(league.schedule),
+        "openings": league.openings.describe(),
+        "rules": asdict(league.rules),
+        "adjudication": league.adjudication,
+        "concurrency": league.concurrency,
+        "games_in_flight": league.games_in_flight,
+    }
+
+
+class LeagueRun:
+    """One invocation of a league: what is done, what is missing, and playing it."""
+
+    def __init__(self, league: League, fresh: bool = False):
+        self.league = league
+        self.schedule = schedule_games(league)
+        self.records = prepare_folder(league, self.schedule, fresh)
+        done = {record.game_id for record in self.records}
+        self.missing = [game for game in self.schedule if game.game_id not in done]
+
+    def play(self, on_record: Callable[[GameRecord], None] = lambda record: None) -> None:
+        """Play the missing games; every finished one is in games.jsonl before ``on_record`` sees it."""
+        league = self.league
+        league.out.mkdir(parents=True, exist_ok=True)
+        (league.out / LEAGUE_COPY).write_text(league.text)
+        manifest = Manifest(league.out, league_facts(league, len(self.schedule)))
+        played = 0
+        status = "failed"
+
+        def record_player(name: str, info: dict[str, Any]) -> None:
+            if info and manifest.data["engines"].get(name) != info:
+                manifest.data["engines"][name] = info
+                manifest.save()
+
+        try:
+            with ResultsWriter(league.out, append=True) as writer:
+
+                def finished(record: GameRecord) -> None:
+                    nonlocal played
+                    writer.write(record)
+                    self.records.append(record)
+                    played += 1
+                    if league.plugins is not None:
+                        league.plugins.hook.game_finished(record=record)
+                    on_record(record)
+
+                config = WorkerConfig(
+                    plugin_files=league.plugin_files,
+                    rules=league.rules,
+                    games_in_flight=league.games_in_flight,
+                    event=league.name,
+                    adjudication=league.adjudication,
+                )
+                run_games(self.missing, config, league.concurrency, finished, record_player)
+            status = "completed"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        finally:
+            manifest.finish(status, played)
+        self.missing = []

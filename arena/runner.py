@@ -1,0 +1,233 @@
+"""Play a league's games on worker processes; only this (parent) process writes results.
+
+Each worker builds its own plugins and players from picklable specs and plays
+several games at once, so requests for one batched player from concurrent
+games reach it as one batch. Every worker talks to the parent over a pipe of
+its own: a worker that dies takes nothing down with it, and its games in
+flight are played again (from their seed, so the same games) on a new worker.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import traceback
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import multiprocess
+from multiprocess.connection import Connection, wait
+
+from arena.driver import finish, play_step
+from arena.errors import ArenaError
+from arena.game import Game, GameRules
+from arena.match import make_side
+from arena.player import Player
+from arena.plugins import load_plugins
+from arena.record import GameRecord
+from arena.schedule import ScheduledGame
+from arena.spec import PlayerSpec, build_player
+
+#: Workers that may die (and be replaced) per league run before the run gives up.
+MAX_WORKER_DEATHS = 10
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What a worker needs besides its games."""
+
+    plugin_files: tuple[str, ...]
+    rules: GameRules
+    games_in_flight: int
+    event: str
+    adjudication: dict[str, Any] | None = None
+
+
+class WorkerFailed(ArenaError):
+    """A worker reported an error that stops the league (e.g. a player that cannot start)."""
+
+    exit_code = 2
+
+
+def _worker_main(config: WorkerConfig, conn: Connection, parent_pid: int) -> None:
+    # Ctrl-C is the parent's to handle: it stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    players: dict[str, Player] = {}
+    adjudicator = None
+    try:
+        plugins = load_plugins(config.plugin_files)
+        if config.adjudication:
+            from arena.adjudication import Adjudicator
+
+            adjudicator = Adjudicator(config.adjudication)
+            adjudicator.start()
+
+        def player_for(spec: PlayerSpec) -> Player:
+            name = spec.name or spec.type
+            if name not in players:
+                player = build_player(spec, plugins)
+                player.start()
+                players[name] = player
+                conn.send(("player", name, player.describe()))
+            return players[name]
+
+        running: list[Game] = []
+        stopping = False
+        while running or not stopping:
+            # Take new games without waiting while others are running; block briefly when idle.
+            while not stopping and len(running) < config.games_in_flight:
+                if not conn.poll(0 if running else 1.0):
+                    if os.getppid() != parent_pid:
+                        return  # the parent is gone (killed): stop rather than play for nobody
+                    break
+                task: ScheduledGame | None = conn.recv()
+                if task is None:
+                    stopping = True
+                    break
+                running.append(_new_game(task, player_for(task.white), player_for(task.black), config))
+            if not running:
+                continue
+            moved = play_step(running)
+            if adjudicator is not None:
+                adjudicator.review(moved)
+            for game in [game for game in running if game.finished]:
+                running.remove(game)
+                finish(game)
+                conn.send(("record", game.record().to_dict()))
+    except ArenaError as error:
+        conn.send(("error", str(error)))
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+        pass  # the parent went away or stopped us
+    except Exception:
+        conn.send(("error", f"worker crashed:\n{traceback.format_exc()}"))
+    finally:
+        for player in players.values():
+            try:
+                player.close()
+            except Exception:
+                pass
+        if adjudicator is not None:
+            adjudicator.close()
+
+
+def _new_game(task: ScheduledGame, white: Player, black: Player, config: WorkerConfig) -> Game:
+    import chess
+
+    return Game(
+        task.game_id,
+        task.seed,
+        make_side(white, task.white),
+        make_side(black, task.black),
+        config.rules,
+        opening=[chess.Move.from_uci(move) for move in task.opening.moves],
+        event=config.event,
+        round=task.round,
+        start_fen=task.opening.fen,
+    )
+
+
+class _Worker:
+    def __init__(self, context: Any, number: int, config: WorkerConfig):
+        self.number = number
+        self.conn, child = context.Pipe()
+        self.process = context.Process(
+            target=_worker_main, args=(config, child, os.getpid()), name=f"arena-worker-{number}", daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.assigned: dict[str, ScheduledGame] = {}
+
+    def send(self, task: ScheduledGame | None) -> None:
+        self.conn.send(task)
+        if task is not None:
+            self.assigned[task.game_id] = task
+
+    def stop(self, timeout: float) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def run_games(
+    games: Iterable[ScheduledGame],
+    config: WorkerConfig,
+    workers: int,
+    on_record: Callable[[GameRecord], None],
+    on_player: Callable[[str, dict[str, Any]], None] = lambda name, info: None,
+) -> None:
+    """Play ``games`` on ``workers`` processes, calling ``on_record`` in this process as each finishes.
+
+    Stops everything and raises :class:`WorkerFailed` when a worker reports an
+    error (a player that cannot be built or started, a crash of the worker's
+    own code). On any exception, Ctrl-C included, the workers are killed.
+    """
+    pending = deque(games)
+    if not pending:
+        return
+    context = multiprocess.get_context("spawn")  # no fork: safe with threads, CUDA and engines
+    pool = [_Worker(context, number, config) for number in range(min(workers, len(pending)))]
+    deaths = 0
+    clean = False
+    try:
+        while True:
+            for worker in pool:
+                # One game more than it plays at once, so a worker never waits for the next one.
+                while pending and len(worker.assigned) < config.games_in_flight + 1:
+                    worker.send(pending.popleft())
+            if not pending and not any(worker.assigned for worker in pool):
+                break
+            by_handle = {worker.conn: worker for worker in pool}
+            by_handle.update({worker.process.sentinel: worker for worker in pool})
+            for handle in wait(list(by_handle), timeout=5.0):
+                worker = by_handle[handle]
+                if worker not in pool:
+                    continue  # already replaced in this pass
+                if handle is worker.conn:
+                    try:
+                        message = worker.conn.recv()
+                    except Exception:  # EOF, or a message cut short by the worker's death
+                        message = None
+                    if message is not None:
+                        _handle(message, worker, on_record, on_player)
+                        continue
+                if worker.process.is_alive() and handle is worker.process.sentinel:
+                    continue
+                # The worker died: play its games again on a new one.
+                worker.process.kill()
+                worker.process.join()
+                deaths += 1
+                if deaths > MAX_WORKER_DEATHS:
+                    raise WorkerFailed(f"{deaths} worker processes died; the last exit code was {worker.process.exitcode}")
+                pending.extendleft(reversed(list(worker.assigned.values())))
+                pool[pool.index(worker)] = _Worker(context, worker.number, config)
+        clean = True
+    finally:
+        for worker in pool:
+            if clean:
+                worker.stop(timeout=30)
+            else:
+                worker.process.kill()
+                worker.process.join()
+
+
+def _handle(
+    message: tuple,
+    worker: _Worker,
+    on_record: Callable[[GameRecord], None],
+    on_player: Callable[[str, dict[str, Any]], None],
+) -> None:
+    kind = message[0]
+    if kind == "record":
+        record = GameRecord.from_dict(message[1])
+        worker.assigned.pop(record.game_id, None)
+        on_record(record)
+    elif kind == "player":
+        on_player(message[1], message[2])
+    elif kind == "error":
+        raise WorkerFailed(message[1])

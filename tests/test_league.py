@@ -1,0 +1,353 @@
+"""YAML leagues: validation, sweeps, schedules, concurrency, resume and worker deaths."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import chess.pgn
+import pytest
+
+from arena import ConfigError, ResultsError
+from arena.league import load_league
+from arena.league_run import LeagueRun
+from arena.record import Termination
+from arena.results import read_records
+from arena.schedule import schedule_games
+from conftest import TESTS, run_arena
+
+ROOT = TESTS.parent
+
+
+def write(tmp_path: Path, text: str, name: str = "league.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def names(league):
+    return [spec.name for spec in league.players]
+
+
+def test_sweeps_expand_into_named_players_with_their_values(tmp_path, plugins):
+    league = load_league(write(tmp_path, """
+players:
+  - type: random
+  - type: stockfish
+    skill: [1, 3]
+    nodes: [100, 200]
+  - type: stockfish
+    name: deep
+    depth: [1, 2]
+"""), plugins)
+    assert names(league) == [
+        "random",
+        "stockfish-skill1@nodes=100", "stockfish-skill1@nodes=200",
+        "stockfish-skill3@nodes=100", "stockfish-skill3@nodes=200",
+        "deep@depth=1", "deep@depth=2",
+    ]
+    by_name = {spec.name: spec for spec in league.players}
+    assert by_name["stockfish-skill3@nodes=200"].options == {"skill": 3, "nodes": 200}
+    assert by_name["deep@depth=2"].options == {"depth": 2}
+
+
+def test_a_sweep_the_default_name_already_tells_apart_adds_no_suffix(tmp_path, plugins):
+    league = load_league(write(tmp_path, "players:\n  - type: stockfish\n    skill: [0, 5]\n    nodes: 500\n"), plugins)
+    assert names(league) == ["stockfish-skill0", "stockfish-skill5"]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("players: [{type: random}]\nconcurency: 2\n", "league.yaml: concurency: unknown key; allowed keys: adjudication"),
+        ("players: [{type: random}]\nconcurrency: two\n", "concurrency: 'two' must be a whole number >= 1"),
+        ("players: [{type: randm}]\n", "players[0]: unknown player type 'randm'; known types: random, stockfish, uci"),
+        ("players: [{type: stockfish, skil: 3}]\n", "players[0]: player 'stockfish' has no option 'skil'"),
+        ("players: [{type: stockfish, skill: [1, 30]}]\n", "players[0]: player 'stockfish:skill=30'"),
+        ("players: [{type: uci, command: no-such-engine}]\n", "apt-get install no-such-engine"),
+        ("players: [{type: random}, {type: random}]\n", "player name 'random' is also the name of players[0]"),
+        ("players: [{skill: 3}]\n", "players[0]: a player needs a mapping with a 'type' key"),
+        ("players: []\n", "players: must be a non-empty list"),
+        ("players: [{type: random}]\nschedule: {type: swiss}\n", "schedule.type: 'swiss' is not one of round_robin"),
+        ("players: [{type: random}]\nschedule: {games: 3}\n", "schedule.games: 3 is odd"),
+        ("players: [{type: random}]\nschedule: {type: gauntlet}\n", "schedule.challengers: a gauntlet needs"),
+        ("players: [{type: random}]\nrules: {max_move: 89}\n", "rules.max_move: unknown key"),
+        ("players: [{type: random}]\nopenings: {type: file, path: nope.pgn}\n", "openings.path"),
+        ("players: [{type: random}]\nplugins: [missing.py]\n", "missing.py' does not exist"),
+        ("players: [{type: random}]\nadjudication: {engine: stockfish, resign: {score: 500}}\n",
+         "adjudication.resign: needs 'moves'"),
+        ("players: [{type: random}]\nrules: {move_cap_result: eval}\n", "'eval' needs an adjudication"),
+        ("players: [\n", "is not valid YAML"),
+    ],
+)
+def test_validation_names_the_file_and_key(tmp_path, plugins, text, message):
+    with pytest.raises(ConfigError) as caught:
+        load_league(write(tmp_path, text), plugins)
+    assert message in str(caught.value)
+
+
+def test_validate_command_prints_players_and_game_count(tmp_path):
+    path = write(tmp_path, """
+name: g
+players:
+  - type: random
+  - type: stockfish
+    skill: [1, 3, 5]
+    nodes: 100
+schedule: {type: gauntlet, challengers: [random], games: 4}
+""")
+    done = run_arena("validate", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "stockfish-skill5" in done.stdout
+    assert "schedule: gauntlet, 4 games per pairing, 12 games" in done.stdout
+    bad = run_arena("validate", str(write(tmp_path, "players: [{type: nope}]\n", "bad.yaml")))
+    assert bad.returncode == 2 and "unknown player type 'nope'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_gauntlet_pairs_swap_colours_on_the_same_opening(tmp_path, plugins):
+    league = load_league(write(tmp_path, """
+seed: 5
+players:
+  - {type: random, name: model-a}
+  - {type: random, name: model-b}
+  - {type: stockfish, skill: [1, 3], nodes: 100}
+schedule: {type: gauntlet, challengers: ["model-*"], games: 4}
+openings: {type: random, plies: 6}
+"""), plugins)
+    games = schedule_games(league)
+    assert len(games) == 2 * 2 * 4
+    pairs = Counter(frozenset((g.white.name, g.black.name)) for g in games)
+    assert set(pairs.values()) == {4} and all(any(n.startswith("model-") for n in p) for p in pairs)
+    assert not any({"model-a", "model-b"} == set(p) for p in pairs)
+    for first, second in zip(games[0::2], games[1::2]):
+        assert (first.white, first.black) == (second.black, second.white)
+        assert first.opening == second.opening and len(first.opening.moves) == 6
+    # The same seed gives the same ids, seeds and openings.
+    again = schedule_games(load_league(league.source, plugins))
+    assert [(g.game_id, g.seed, g.opening) for g in again] == [(g.game_id, g.seed, g.opening) for g in games]
+
+
+DETERMINISTIC = """
+seed: 3
+players:
+  - type: random
+  - type: stockfish
+    nodes: [50, 300]
+schedule: {games: 4}
+openings: {type: random, plies: 2}
+rules: {max_moves: 60}
+"""
+
+
+def _moves(folder):
+    return {r.game_id: ([m.uci for m in r.moves], r.result) for r in read_records(folder)}
+
+
+def test_same_games_with_one_worker_and_with_two(tmp_path, plugins):
+    results = []
+    for concurrency, in_flight in ((1, 1), (2, 3)):
+        path = write(tmp_path, DETERMINISTIC + f"concurrency: {concurrency}\ngames_in_flight: {in_flight}\n")
+        league = load_league(path, plugins, out=tmp_path / f"run{concurrency}")
+        LeagueRun(league).play()
+        results.append(_moves(league.out))
+    assert len(results[0]) == 12
+    assert results[0] == results[1]
+
+
+def test_run_folder_holds_league_copy_and_manifest(tmp_path, plugins):
+    path = write(tmp_path, DETERMINISTIC)
+    league = load_league(path, plugins, out=tmp_path / "run")
+    LeagueRun(league).play()
+    assert (league.out / "league.yaml").read_text() == path.read_text()
+    manifest = json.loads((league.out / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["games_scheduled"] == 12
+    assert manifest["engines"]["stockfish@nodes=50"]["name"].startswith("Stockfish")
+    run = manifest["runs"][-1]
+    assert run["status"] == "completed" and run["games_played"] == 12
+    assert run["packages"]["chess"] and run["machine"]["cpus"] >= 1
+    with open(league.out / "games.pgn") as handle:
+        assert sum(1 for _ in iter(lambda: chess.pgn.read_game(handle), None)) == 12
+
+
+def test_resume_plays_only_missing_games_and_refuses_a_changed_league(tmp_path, plugins):
+    path = write(tmp_path, DETERMINISTIC)
+    league = load_league(path, plugins, out=tmp_path / "run")
+    LeagueRun(league).play()
+    jsonl = league.out / "games.jsonl"
+    lines = jsonl.read_text().splitlines(keepends=True)
+    # Keep 5 games and half of a sixth line, as a kill in the middle of a write would.
+    jsonl.write_text("".join(lines[:5]) + lines[5][: len(lines[5]) // 2])
+    run = LeagueRun(load_league(path, plugins, out=league.out))
+    assert len(run.records) == 5 and len(run.missing) == 7
+    run.play()
+    assert sorted(_moves(league.out)) == sorted(g.game_id for g in run.schedule)
+    assert len(jsonl.read_text().splitlines()) == 12
+
+    changed = write(tmp_path, DETERMINISTIC.replace("[50, 300]", "[50, 400]"), "changed.yaml")
+    with pytest.raises(ResultsError, match="no longer in the league.*--fresh"):
+        LeagueRun(load_league(changed, plugins, out=league.out))
+    reseeded = write(tmp_path, DETERMINISTIC.replace("seed: 3", "seed: 4"), "reseeded.yaml")
+    with pytest.raises(ResultsError, match="another seed"):
+        LeagueRun(load_league(reseeded, plugins, out=league.out))
+    fresh = LeagueRun(load_league(changed, plugins, out=league.out), fresh=True)
+    assert fresh.records == [] and len(fresh.missing) == 12
+    assert len(list(league.out.glob("previous-*/games.jsonl"))) == 1
+
+
+def _league_process(path: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "arena", "league", str(path), "--out", str(out), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _wait_for_games(jsonl: Path, count: int, process: subprocess.Popen) -> None:
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if jsonl.exists() and len(jsonl.read_text().splitlines()) >= count:
+            return
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    raise AssertionError("the league made no progress")
+
+
+SLOW = """
+seed: 9
+concurrency: 2
+games_in_flight: 2
+players:
+  - type: random
+  - type: stockfish
+    nodes: [100, 400]
+    skill: 3
+schedule: {games: 6}
+"""
+
+
+def test_sigkill_of_the_league_loses_no_game_and_duplicates_none(tmp_path):
+    path = write(tmp_path, SLOW)
+    out = tmp_path / "run"
+    process = _league_process(path, out)
+    _wait_for_games(out / "games.jsonl", 3, process)
+    process.kill()
+    process.wait()
+    before = _moves(out)
+    assert 3 <= len(before) < 18
+    done = run_arena("league", str(path), "--out", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert f"{len(before)} already played" in done.stdout
+    ids = [json.loads(line)["game_id"] for line in (out / "games.jsonl").read_text().splitlines()]
+    assert len(ids) == len(set(ids)) == 18
+    after = _moves(out)
+    assert all(after[game_id] == moves for game_id, moves in before.items())
+
+
+def _workers_of(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"multiprocess" in cmdline:
+                children.append(int(entry.name))
+    return children
+
+
+def test_a_worker_killed_mid_run_has_its_games_played_again(tmp_path):
+    path = write(tmp_path, SLOW)
+    out = tmp_path / "run"
+    process = _league_process(path, out)
+    _wait_for_games(out / "games.jsonl", 2, process)
+    workers = _workers_of(process.pid)
+    assert workers, "no worker processes found"
+    os.kill(workers[0], signal.SIGKILL)
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr
+    ids = [json.loads(line)["game_id"] for line in (out / "games.jsonl").read_text().splitlines()]
+    assert len(ids) == len(set(ids)) == 18
+    assert "random" in stdout  # the standings were printed
+
+
+def test_a_batched_player_gets_the_requests_of_concurrent_games_at_once(tmp_path):
+    log = tmp_path / "batches.log"
+    path = write(tmp_path, f"""
+plugins: [{TESTS / 'local_plugins' / 'batch_recorder.py'}]
+games_in_flight: 6
+players:
+  - type: batch_recorder
+    log: {log}
+  - type: random
+schedule: {{games: 12}}
+rules: {{max_moves: 30}}
+""")
+    done = run_arena("league", str(path), "--out", str(tmp_path / "run"), "--quiet")
+    assert done.returncode == 0, done.stderr
+    sizes = [int(line) for line in log.read_text().split()]
+    assert max(sizes) == 6 and sum(sizes) >= 12 * 15
+    assert len(list(read_records(tmp_path / "run"))) == 12
+
+
+def test_adjudication_by_an_evaluating_engine(tmp_path, plugins):
+    path = write(tmp_path, """
+players:
+  - {type: stockfish, nodes: 2000}
+  - type: random
+schedule: {games: 2}
+adjudication:
+  engine: stockfish
+  nodes: 500
+  resign: {score: 400, moves: 2}
+""")
+    league = load_league(path, plugins, out=tmp_path / "resign")
+    LeagueRun(league).play()
+    for record in read_records(league.out):
+        assert record.termination is Termination.ADJUDICATION and record.winner == "stockfish"
+        assert record.to_pgn().headers["Termination"] == "adjudication"
+
+    capped = write(tmp_path, """
+players:
+  - {type: stockfish, nodes: 2000}
+  - type: random
+schedule: {games: 2}
+rules: {max_moves: 12, move_cap_result: eval}
+adjudication: {engine: stockfish, nodes: 500, cap_margin: 150}
+""", "capped.yaml")
+    league = load_league(capped, plugins, out=tmp_path / "capped")
+    LeagueRun(league).play()
+    for record in read_records(league.out):
+        assert record.winner == "stockfish"
+        assert record.termination in (Termination.MOVE_CAP, Termination.CHECKMATE)
+        if record.termination is Termination.MOVE_CAP:
+            assert "evaluation" in record.detail and record.plies == 24
+
+
+def test_shipped_leagues_validate():
+    for path in sorted((ROOT / "configs").glob("*.yaml")):
+        done = run_arena("validate", str(path))
+        assert done.returncode == 0, (path, done.stderr)
+
+
+def test_game_finished_hook_fires_in_the_parent_for_league_games(tmp_path):
+    log = tmp_path / "seen.txt"
+    plugin = write(tmp_path, f"""
+import arena
+
+@arena.hookimpl
+def game_finished(record):
+    with open({str(log)!r}, "a") as handle:
+        handle.write(record.game_id + "\\n")
+""", "logger.py")
+    path = write(tmp_path, "plugins: [logger.py]\nconcurrency: 2\nplayers: [{type: random}, {type: random, name: r2}]\n")
+    done = run_arena("league", str(path), "--out", str(tmp_path / "run"), "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert sorted(log.read_text().split()) == ["r2|random|1", "r2|random|2"]
+    assert plugin.exists()
