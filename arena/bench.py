@@ -2,7 +2,8 @@
 
 :func:`league_bench` plays one small Stockfish league three ways: a naive
 python-chess loop (the baseline: two engines, one game after another, nothing
-written), arena with one worker, and arena with two workers. Each run is
+written), two such loops at once (what the machine itself gains from a second
+core), arena with one worker, and arena with two workers. Each run is
 timed as a whole and inside the engine calls, so the figures say how much of
 the wall time is the engines' and how much is arena's own (worker start-up,
 game bookkeeping, writing results). :func:`format_league_bench` prints them.
@@ -25,6 +26,7 @@ from typing import Any
 
 import chess
 import chess.engine
+import multiprocess
 import yaml
 
 from arena.errors import ConfigError
@@ -34,7 +36,7 @@ from arena.manifest import machine_facts
 from arena.plugins import Plugins
 from arena.record import GameRecord
 from arena.results import read_records
-from arena.schedule import schedule_games
+from arena.schedule import ScheduledGame, schedule_games
 from arena.spec import PlayerSpec
 from arena_engines import locate_stockfish
 
@@ -96,6 +98,7 @@ class LeagueBench:
     baseline: RunFigures
     one_worker: RunFigures
     two_workers: RunFigures
+    baseline_two: RunFigures  #: two plain loops at once: what the machine itself gains from a second core
 
     @property
     def speedup(self) -> float:
@@ -106,6 +109,11 @@ class LeagueBench:
     def speedup_games(self) -> float:
         """Games per second of two workers over one."""
         return self.two_workers.games_per_s / self.one_worker.games_per_s
+
+    @property
+    def machine_speedup(self) -> float:
+        """Plies per second of two plain loops at once over one: the machine's own ceiling for two workers."""
+        return self.baseline_two.plies_per_s / self.baseline.plies_per_s
 
     @property
     def versus_baseline(self) -> float:
@@ -165,12 +173,14 @@ def league_bench(
 
         progress(f"baseline: {games} games in a plain python-chess loop")
         baseline, stockfish = play_baseline(league, nodes)
+        progress(f"baseline: {games} games in two plain loops at once")
+        baseline_two, _ = play_baseline(league, nodes, processes=2)
         progress(f"arena, 1 worker: {games} games")
         one = play_arena(league, "arena 1 worker")
         progress(f"arena, 2 workers: {games} games")
         two = play_arena(dataclasses.replace(league, out=root / "arena-2", concurrency=2), "arena 2 workers")
     return LeagueBench(
-        games, nodes, opening_plies, seed, max_moves, machine_facts(), stockfish, baseline, one, two
+        games, nodes, opening_plies, seed, max_moves, machine_facts(), stockfish, baseline, one, two, baseline_two
     )
 
 
@@ -181,31 +191,51 @@ def _uci_options(spec: PlayerSpec) -> dict[str, Any]:
     return options
 
 
-def play_baseline(league: League, nodes: int) -> tuple[RunFigures, str]:
-    """Play the league's games one after another with bare python-chess; return figures and the engine id.
+def play_baseline(league: League, nodes: int, processes: int = 1) -> tuple[RunFigures, str]:
+    """Play the league's games with bare python-chess loops; return figures and the engine id.
 
     The same openings and colours as arena (from :func:`schedule_games`), one
-    engine process per player, nothing written. The wall time includes
-    starting and stopping the engines, as arena's does.
+    engine process per player, nothing written. With ``processes`` > 1 the
+    games are split between that many plain loops running at once: how well
+    the machine itself scales, the ceiling for arena's workers. The wall time
+    includes starting and stopping the engines, as arena's does.
     """
     scheduled = schedule_games(league)
     cap = league.rules.max_moves
+    players = [(spec.name or spec.type, _uci_options(spec)) for spec in league.players]
+    shares = [scheduled[index::processes] for index in range(processes)]
+    started = time.perf_counter()
+    if processes == 1:
+        results = [_baseline_loop(shares[0], players, cap, nodes)]
+    else:
+        with multiprocess.get_context("spawn").Pool(processes) as pool:
+            results = pool.starmap(_baseline_loop, [(share, players, cap, nodes) for share in shares])
+    wall = time.perf_counter() - started
+    label = "baseline" if processes == 1 else f"baseline {processes} loops"
+    plies = sum(result[0] for result in results)
+    engine_time = sum(result[1] for result in results)
+    return RunFigures(label, len(scheduled), plies, wall, engine_time, processes), results[0][2]
+
+
+def _baseline_loop(
+    scheduled: list[ScheduledGame], players: list[tuple[str, dict[str, Any]]], cap: int | None, nodes: int
+) -> tuple[int, float, str]:
+    """Play games one after another with two SimpleEngines: (plies, seconds in engine calls, engine id)."""
     path = locate_stockfish()
     limit = chess.engine.Limit(nodes=nodes)
     plies = 0
     engine_time = 0.0
     engines: dict[str, chess.engine.SimpleEngine] = {}
     stockfish = path
-    started = time.perf_counter()
     try:
-        for spec in league.players:
+        for name, options in players:
             try:
                 engine = chess.engine.SimpleEngine.popen_uci(path)
             except _START_ERRORS as error:
                 raise ConfigError(f"engine {path!r} did not start as a UCI engine: {error!r}") from None
-            engines[spec.name or spec.type] = engine
+            engines[name] = engine
             stockfish = engine.id.get("name", path)
-            engine.configure(_uci_options(spec))
+            engine.configure(options)
         for game in scheduled:
             board = game.opening.board()
             sides = {
@@ -233,8 +263,7 @@ def play_baseline(league: League, nodes: int) -> tuple[RunFigures, str]:
                 engine.quit()
             finally:
                 engine.close()
-    wall = time.perf_counter() - started
-    return RunFigures("baseline", len(scheduled), plies, wall, engine_time), stockfish
+    return plies, engine_time, stockfish
 
 
 def play_arena(league: League, label: str) -> RunFigures:
@@ -273,7 +302,7 @@ def format_league_bench(bench: LeagueBench) -> str:
         "",
         header,
     ]
-    for run in (bench.baseline, bench.one_worker, bench.two_workers):
+    for run in (bench.baseline, bench.baseline_two, bench.one_worker, bench.two_workers):
         lines.append(
             f"{run.label:<16} {run.games:>5} {run.plies:>6} {run.wall:>8.2f} {run.games_per_s:>8.3f} "
             f"{run.plies_per_s:>8.1f} {run.engine_share:>12.1%} {run.overhead:>8.1%}"
@@ -285,6 +314,8 @@ def format_league_bench(bench: LeagueBench) -> str:
             f"arena 2 workers vs 1 worker: plies/s {bench.speedup:.2f}x, games/s {bench.speedup_games:.2f}x"
             f"  (target: 2 workers >= {SPEEDUP_TARGET}x one worker: {speedup})"
         ),
+        f"the machine itself, two plain loops vs one: plies/s {bench.machine_speedup:.2f}x"
+        f" (arena 2 workers reach {bench.speedup / bench.machine_speedup:.0%} of that)",
         f"arena 1 worker vs baseline: plies/s {bench.versus_baseline:.2f}x",
     ]
     for run in (bench.one_worker, bench.two_workers):

@@ -9,7 +9,7 @@ from arena.league import load_league
 from arena.schedule import schedule_games
 from conftest import run_arena
 
-ROWS = ("baseline", "arena 1 worker", "arena 2 workers")
+ROWS = ("baseline", "baseline 2 loops", "arena 1 worker", "arena 2 workers")
 
 
 def _numbers(text: str) -> list[float]:
@@ -72,6 +72,7 @@ def _bench(one_wall: float, two_wall: float) -> LeagueBench:
         baseline=RunFigures("baseline", 4, 400, 10.0, 9.5),
         one_worker=RunFigures("arena 1 worker", 4, 400, one_wall, 9.0),
         two_workers=RunFigures("arena 2 workers", 4, 400, two_wall, 9.0, workers=2),
+        baseline_two=RunFigures("baseline 2 loops", 4, 400, 6.25, 9.5, workers=2),
     )
 
 
@@ -82,6 +83,7 @@ def test_figures_and_ratios_are_computed_from_the_runs():
     assert abs(bench.two_workers.overhead - 0.1) < 1e-12
     assert bench.speedup == 2.0 and bench.speedup_games == 2.0
     assert bench.versus_baseline == 1.0
+    assert bench.machine_speedup == 1.6
 
 
 def test_format_shows_rows_ratios_and_whether_targets_are_met():
@@ -93,6 +95,7 @@ def test_format_shows_rows_ratios_and_whether_targets_are_met():
     ratio = "arena 2 workers vs 1 worker: plies/s 2.00x, games/s 2.00x"
     assert f"{ratio}  (target: 2 workers >= 1.8x one worker: met)" in lines
     assert "arena 1 worker vs baseline: plies/s 1.00x" in lines
+    assert "the machine itself, two plain loops vs one: plies/s 1.60x (arena 2 workers reach 125% of that)" in lines
     assert "arena 1 worker overhead: 10.0%  (target: overhead < 15% of wall time: met)" in lines
 
     slow = format_league_bench(_bench(one_wall=12.0, two_wall=8.0)).splitlines()
