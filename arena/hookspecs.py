@@ -31,7 +31,12 @@ def register_players(register: Callable[[str, type], None]) -> None:
 
 @hookspec
 def register_raters(register: Callable[[str, Any], None]) -> None:
-    """Register rating methods: ``register(name, rater)``."""
+    """Register rating methods: ``register(name, RaterClass)``.
+
+    ``RaterClass`` subclasses ``arena.ratings.Rater``; its keyword-only
+    constructor arguments are its options, and ``rate(results, anchors)``
+    returns one ``arena.ratings.Rating`` per player.
+    """
 
 
 @hookspec
@@ -51,4 +56,7 @@ def game_finished(record: Any) -> None:
 
 @hookspec
 def league_finished(league: Any, ratings: Any) -> None:
-    """Called once a league has played all its games and its ratings are fitted."""
+    """Called once a league has played all its games and its ratings are fitted.
+
+    ``ratings`` maps each rater's name to its list of ``arena.ratings.Rating``.
+    """

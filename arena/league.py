@@ -32,6 +32,8 @@ TOP_LEVEL_KEYS = {
     "openings": "none, random plies, an EPD/PGN file or a Polyglot book",
     "rules": "max_moves, move_cap_result, illegal_attempts",
     "adjudication": "an evaluating engine for resign/draw/move-cap adjudication",
+    "raters": "rating methods, e.g. [glicko2, bradley_terry] (default [glicko2])",
+    "anchors": "player ratings held fixed, e.g. {stockfish-skill1: 1554}",
 }
 SCHEDULE_KEYS = {"type", "games", "challengers", "opponents"}
 SCHEDULE_TYPES = ("round_robin", "gauntlet")
@@ -64,6 +66,8 @@ class League:
     games_in_flight: int = 1
     plugin_files: tuple[str, ...] = ()
     adjudication: dict[str, Any] | None = None
+    raters: tuple[Any, ...] = ("glicko2",)  #: rater specs as written: 'glicko2' or {type: ..., options}
+    anchors: dict[str, float] = field(default_factory=dict)  #: besides the anchors presets carry
     text: str = ""  #: the file as read, copied into the run folder
     origins: dict[str, str] = field(default_factory=dict)  #: player name -> 'players[i]'
     plugins: Plugins | None = field(default=None, repr=False)  #: what loaded it (hooks fire here)
@@ -136,6 +140,13 @@ def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Pat
         from arena.adjudication import validate_adjudication
 
         adjudication = validate_adjudication(adjudication, source)
+    raters = data.get("raters", ["glicko2"])
+    if not isinstance(raters, list):
+        raise _fail(source, "raters", "must be a list, e.g. [glicko2, bradley_terry]")
+    from arena.rate import build_raters
+
+    build_raters(raters, plugins, source)  # checks types and options now, not after the games
+    anchors = _anchors(data.get("anchors"), source, {spec.name for spec in players})
     return League(
         name=name,
         source=source,
@@ -149,10 +160,22 @@ def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Pat
         games_in_flight=_whole(source, "games_in_flight", data.get("games_in_flight", 1)),
         plugin_files=plugin_files,
         adjudication=adjudication,
+        raters=tuple(raters),
+        anchors=anchors,
         text=text,
         origins=origins,
         plugins=plugins,
     )
+
+
+def _anchors(value: Any, source: str, names: set[str | None]) -> dict[str, float]:
+    data = _mapping(source, "anchors", value, set(map(str, names)))
+    anchors = {}
+    for name, rating in data.items():
+        if isinstance(rating, bool) or not isinstance(rating, (int, float)):
+            raise _fail(source, f"anchors.{name}", f"{rating!r} must be a rating, e.g. 1554")
+        anchors[str(name)] = float(rating)
+    return anchors
 
 
 def _schedule(value: Any, source: str) -> Schedule:

@@ -80,6 +80,8 @@ def league_facts(league: League, scheduled: int) -> dict[str, Any]:
         "openings": league.openings.describe(),
         "rules": asdict(league.rules),
         "adjudication": league.adjudication,
+        "raters": list(league.raters),
+        "anchors": league.anchors,
         "concurrency": league.concurrency,
         "games_in_flight": league.games_in_flight,
     }

@@ -29,6 +29,7 @@ import chess.pgn
 import chess.polyglot
 
 from arena.errors import ConfigError
+from arena.pgn_games import QuietGameBuilder
 from arena.seeds import derive_seed
 
 #: Where Debian's ``gnuchess-book`` package puts its Polyglot book: the default ``path`` of ``type: book``.
@@ -319,19 +320,12 @@ def _load_file(config: dict[str, Any], seed: int, source: str, base_dir: Path) -
     return FileOpenings(path, tuple(openings), order, seed, plies, len(problems))
 
 
-class _QuietGameBuilder(chess.pgn.GameBuilder):
-    """Collects a game's parse errors without logging them: skipped games are counted, not printed."""
-
-    def handle_error(self, error: Exception) -> None:
-        self.game.errors.append(error)
-
-
 def _read_pgn(text: str, plies: int | None) -> Iterator[Opening | str]:
     """Each game's mainline as an Opening, or a string saying why the game was skipped."""
     handle = io.StringIO(text)
     number = 0
     while True:
-        game = chess.pgn.read_game(handle, Visitor=_QuietGameBuilder)
+        game = chess.pgn.read_game(handle, Visitor=QuietGameBuilder)
         if game is None:
             return
         number += 1

@@ -98,29 +98,34 @@ def spec_from_mapping(data: Any, source: str) -> PlayerSpec:
 
 def build_player(spec: PlayerSpec, plugins: Plugins) -> Player:
     """Instantiate the player a spec describes, with its options checked."""
-    cls = plugins.players.get(spec.type)
-    if cls is None:
-        known = ", ".join(sorted(plugins.players)) or "none (no player plugin loaded)"
-        raise ConfigError(f"{spec.source}: unknown player type {spec.type!r}; known types: {known}")
-    accepted = accepted_options(cls)
-    unknown = sorted(set(spec.options) - set(accepted))
-    if unknown:
-        raise ConfigError(
-            f"{spec.source}: player {spec.type!r} has no option {', '.join(map(repr, unknown))}; "
-            f"its options are: {', '.join(accepted) or 'none'}"
-        )
-    try:
-        player = cls(**spec.options)
-    except ConfigError as error:
-        raise type(error)(f"{spec.source}: player {spec.describe()!r}: {error}") from None
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"{spec.source}: player {spec.describe()!r}: {error}") from error
+    player = build_registered(plugins.players, "player", spec)
     player.name = spec.name or player.default_name() or spec.type
     return player
 
 
+def build_registered(table: dict[str, Any], kind: str, spec: PlayerSpec) -> Any:
+    """Instantiate ``table[spec.type]`` (a player or rater class) with the spec's options checked."""
+    cls = table.get(spec.type)
+    if cls is None:
+        known = ", ".join(sorted(table)) or f"none (no {kind} plugin loaded)"
+        raise ConfigError(f"{spec.source}: unknown {kind} type {spec.type!r}; known types: {known}")
+    accepted = accepted_options(cls)
+    unknown = sorted(set(spec.options) - set(accepted))
+    if unknown:
+        raise ConfigError(
+            f"{spec.source}: {kind} {spec.type!r} has no option {', '.join(map(repr, unknown))}; "
+            f"its options are: {', '.join(accepted) or 'none'}"
+        )
+    try:
+        return cls(**spec.options)
+    except ConfigError as error:
+        raise type(error)(f"{spec.source}: {kind} {spec.describe()!r}: {error}") from None
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{spec.source}: {kind} {spec.describe()!r}: {error}") from error
+
+
 def accepted_options(cls: type) -> list[str]:
-    """The option names a player class accepts (its keyword arguments)."""
+    """The option names a player or rater class accepts (its keyword arguments)."""
     parameters = inspect.signature(cls).parameters.values()
     return [
         parameter.name

@@ -1,16 +1,23 @@
-"""Standings from game records: games, wins, draws, losses, score and forfeits per player."""
+"""Standings: per-player results and ratings, as a table to print and as CSV, JSON and Markdown files."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
 
+from arena.ratings import GameResult, Rating
 from arena.record import GameRecord, Termination
+
+STANDINGS_FILES = ("standings.csv", "standings.json", "standings.md")
 
 
 @dataclass
 class Standing:
-    """One player's results over a set of games."""
+    """One player's results over a set of games, and its ratings by rater name."""
 
     player: str
     games: int = 0
@@ -19,6 +26,7 @@ class Standing:
     losses: int = 0
     illegal_forfeits: int = 0  #: games lost by illegal moves
     fault_forfeits: int = 0  #: games lost by crashes, timeouts, time forfeits and errors
+    ratings: dict[str, Rating] = field(default_factory=dict)
 
     @property
     def points(self) -> float:
@@ -30,25 +38,48 @@ class Standing:
         return self.points / self.games if self.games else 0.0
 
 
-def standings(records: Iterable[GameRecord]) -> list[Standing]:
-    """Per-player standings, best score first."""
-    table: dict[str, Standing] = {}
+def results_of(records: Iterable[GameRecord]) -> list[GameResult]:
+    """The rating view of game records: players, White's points, and how a fault lost the game."""
+    results = []
     for record in records:
-        for entry in (record.white, record.black):
-            row = table.setdefault(entry.name, Standing(entry.name))
+        forfeit = None
+        if record.termination is Termination.ILLEGAL_MOVE:
+            forfeit = "illegal"
+        elif record.termination.is_forfeit and record.result != "1/2-1/2":
+            forfeit = "fault"
+        score = {"1-0": 1.0, "0-1": 0.0}.get(record.result, 0.5)
+        results.append(GameResult(record.white.name, record.black.name, score, forfeit))
+    return results
+
+
+def standings(results: Iterable[GameResult], ratings: dict[str, list[Rating]] | None = None) -> list[Standing]:
+    """Per-player standings, ordered by the first rater's rating when there is one, else by score."""
+    table: dict[str, Standing] = {}
+    for result in results:
+        for name, points in ((result.white, result.score), (result.black, 1.0 - result.score)):
+            row = table.setdefault(name, Standing(name))
             row.games += 1
-            points = record.score_for(entry.name)
             if points == 1.0:
                 row.wins += 1
-            elif points == 0.0:
-                row.losses += 1
-                if record.termination is Termination.ILLEGAL_MOVE:
-                    row.illegal_forfeits += 1
-                elif record.termination.is_forfeit:
-                    row.fault_forfeits += 1
-            else:
+            elif points == 0.5:
                 row.draws += 1
-    return sorted(table.values(), key=lambda row: (-row.score, -row.games, row.player))
+            else:
+                row.losses += 1
+                if result.forfeit == "illegal":
+                    row.illegal_forfeits += 1
+                elif result.forfeit == "fault":
+                    row.fault_forfeits += 1
+    for rater, rows in (ratings or {}).items():
+        for rating in rows:
+            if rating.player in table:
+                table[rating.player].ratings[rater] = rating
+    first = next(iter(ratings), None) if ratings else None
+
+    def order(row: Standing) -> tuple:
+        rated = row.ratings.get(first) if first else None
+        return (-(rated.rating if rated else float("-inf")), -row.score, -row.games, row.player)
+
+    return sorted(table.values(), key=order)
 
 
 def leader(rows: list[Standing]) -> str:
@@ -59,15 +90,91 @@ def leader(rows: list[Standing]) -> str:
     return f"{best.player} {best.points:g}/{best.games}"
 
 
+def _raters(rows: list[Standing]) -> list[str]:
+    names: list[str] = []
+    for row in rows:
+        names.extend(name for name in row.ratings if name not in names)
+    return names
+
+
+def _cells(row: Standing, rank: int, raters: list[str]) -> list[str]:
+    cells = [str(rank), row.player]
+    for rater in raters:
+        rating = row.ratings.get(rater)
+        if rating is None:
+            cells += ["-", "-"]
+        elif rating.anchored:
+            cells += [f"{rating.rating:.0f}", "anchor"]
+        else:
+            cells += [f"{rating.rating:.0f}", f"[{rating.low:.0f}, {rating.high:.0f}]"]
+    forfeits = f"{row.illegal_forfeits}/{row.fault_forfeits}"
+    return cells + [str(row.games), f"{100 * row.score:.1f}%", str(row.wins), str(row.draws), str(row.losses), forfeits]
+
+
+def _header(raters: list[str]) -> list[str]:
+    header = ["#", "player"]
+    for rater in raters:
+        header += [rater, "95% interval"]
+    return header + ["games", "score", "W", "D", "L", "forfeits (illegal/fault)"]
+
+
 def format_standings(rows: list[Standing]) -> str:
-    """A plain-text table."""
-    width = max([len("player")] + [len(row.player) for row in rows])
-    lines = [f"{'#':>3}  {'player':<{width}}  {'games':>5}  {'W':>4} {'D':>4} {'L':>4}  {'score':>6}  forfeits"]
+    """A plain-text table: rank, player, each rater's rating and 95% interval, games, score, W/D/L, forfeits."""
+    raters = _raters(rows)
+    table = [_header(raters)] + [_cells(row, rank, raters) for rank, row in enumerate(rows, 1)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    left = {1}  # the player column reads better left-aligned
+    return "\n".join(
+        "  ".join(cell.ljust(widths[i]) if i in left else cell.rjust(widths[i]) for i, cell in enumerate(line)).rstrip()
+        for line in table
+    )
+
+
+def standings_json(rows: list[Standing]) -> list[dict]:
+    """One object per player: player, rating, low, high, games, score (first rater), then everything else."""
+    raters = _raters(rows)
+    objects = []
     for rank, row in enumerate(rows, 1):
-        forfeits = f"{row.illegal_forfeits} illegal, {row.fault_forfeits} faults" if (
-            row.illegal_forfeits or row.fault_forfeits) else "-"
-        lines.append(
-            f"{rank:>3}  {row.player:<{width}}  {row.games:>5}  {row.wins:>4} {row.draws:>4} {row.losses:>4}"
-            f"  {100 * row.score:>5.1f}%  {forfeits}"
-        )
-    return "\n".join(lines)
+        first = row.ratings.get(raters[0]) if raters else None
+        objects.append({
+            "rank": rank,
+            "player": row.player,
+            "rating": first.rating if first else None,
+            "low": first.low if first else None,
+            "high": first.high if first else None,
+            "games": row.games,
+            "score": row.score,
+            "wins": row.wins,
+            "draws": row.draws,
+            "losses": row.losses,
+            "illegal_forfeits": row.illegal_forfeits,
+            "fault_forfeits": row.fault_forfeits,
+            "anchored": bool(first and first.anchored),
+            "ratings": {name: row.ratings[name].to_dict() for name in raters if name in row.ratings},
+        })
+    return objects
+
+
+def write_standings(folder: Path, rows: list[Standing]) -> list[Path]:
+    """standings.csv, standings.json and standings.md in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    raters = _raters(rows)
+    paths = [folder / name for name in STANDINGS_FILES]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["rank", "player"] + [f"{r}_{part}" for r in raters for part in ("rating", "low", "high")]
+                    + ["games", "score", "wins", "draws", "losses", "illegal_forfeits", "fault_forfeits"])
+    for rank, row in enumerate(rows, 1):
+        values: list[object] = [rank, row.player]
+        for rater in raters:
+            rating = row.ratings.get(rater)
+            values += [f"{rating.rating:.1f}", f"{rating.low:.1f}", f"{rating.high:.1f}"] if rating else ["", "", ""]
+        writer.writerow(values + [row.games, f"{row.score:.4f}", row.wins, row.draws, row.losses,
+                                  row.illegal_forfeits, row.fault_forfeits])
+    paths[0].write_text(buffer.getvalue())
+    paths[1].write_text(json.dumps(standings_json(rows), indent=2) + "\n")
+    header = _header(raters)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cells(row, rank, raters)) + " |" for rank, row in enumerate(rows, 1)]
+    paths[2].write_text("\n".join(lines) + "\n")
+    return paths

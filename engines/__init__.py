@@ -6,13 +6,19 @@ searched too. ``install.sh`` beside this file installs Stockfish on Debian.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
-from arena.errors import EngineNotFoundError
+import yaml
+
+from arena.errors import ConfigError, EngineNotFoundError
 
 STOCKFISH_ENV = "ARENA_STOCKFISH"
+ANCHORS_ENV = "ARENA_ANCHORS"
+ANCHORS_FILE = Path(__file__).with_name("anchors.yaml")
 EXTRA_DIRS = ("/usr/games", "/usr/local/games")
 
 
@@ -46,3 +52,34 @@ def locate_stockfish(path: str | None = None) -> str:
             f"Stockfish {where} was not found; install it with 'apt-get install stockfish' "
             f"(Debian/Ubuntu, or run engines/install.sh), or set {STOCKFISH_ENV}=/path/to/stockfish"
         ) from None
+
+
+@functools.lru_cache(maxsize=None)
+def _anchor_tables(extra: str | None) -> tuple[dict[str, Any], ...]:
+    tables: list[dict[str, Any]] = []
+    for path in ([Path(extra)] if extra else []) + [ANCHORS_FILE]:
+        try:
+            entries = yaml.safe_load(path.read_text()) or []
+        except (OSError, yaml.YAMLError) as error:
+            raise ConfigError(f"anchor table {str(path)!r} cannot be read: {error}") from None
+        if not isinstance(entries, list) or not all(
+            isinstance(entry, dict) and isinstance(entry.get("limits"), dict) and isinstance(entry.get("skill"), dict)
+            for entry in entries
+        ):
+            raise ConfigError(f"anchor table {str(path)!r}: each entry needs 'limits' and 'skill' mappings")
+        tables.extend(entries)
+    return tuple(tables)
+
+
+def stockfish_anchor(skill: int | None, limits: dict[str, Any]) -> float | None:
+    """The anchor rating of Stockfish at ``skill`` under exactly these ``limits``, if a table has one.
+
+    ``limits`` holds the player's limit options that are set (movetime, nodes, depth, tc).
+    Tables: the file named by $ARENA_ANCHORS first, then engines/anchors.yaml.
+    """
+    if skill is None:
+        return None
+    for entry in _anchor_tables(os.environ.get(ANCHORS_ENV)):
+        if entry["limits"] == limits and skill in entry["skill"]:
+            return float(entry["skill"][skill])
+    return None

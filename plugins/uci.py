@@ -22,7 +22,7 @@ import chess
 import chess.engine
 
 from arena import ConfigError, MoveReply, MoveRequest, Player, TimeControl, hookimpl
-from arena_engines import locate_engine, locate_stockfish
+from arena_engines import locate_engine, locate_stockfish, stockfish_anchor
 
 DEFAULT_MOVETIME_MS = 100  # the paper's 0.1 s per move, used when no limit is given
 
@@ -260,6 +260,21 @@ class StockfishPlayer(UciPlayer):
 
     def engine_path(self) -> str:
         return locate_stockfish(self.path)
+
+    def describe(self) -> dict[str, Any]:
+        facts = super().describe()
+        limits = {
+            key: value
+            for key, value in (("movetime", self.movetime), ("nodes", self.nodes), ("depth", self.depth))
+            if value is not None
+        }
+        if self.time_control is not None:
+            limits["tc"] = str(self.time_control)
+        # Only the pure preset is anchored: extra UCI options could change its strength.
+        anchor = None if (self.uci_options or self.elo is not None) else stockfish_anchor(self.skill, limits)
+        if anchor is not None:
+            facts["anchor"] = anchor
+        return facts
 
     def engine_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"Threads": self.threads, "Hash": self.hash}

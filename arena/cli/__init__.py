@@ -42,12 +42,14 @@ def cli(ctx: click.Context, plugin_files: tuple[str, ...]) -> None:
 
 
 def _add_builtin_commands() -> None:
-    from arena.cli import bench, league, play, plugins_command
+    from arena.cli import bench, league, play, plugins_command, rate
 
     cli.add_command(play.play)
     cli.add_command(plugins_command.plugins)
     cli.add_command(league.league)
     cli.add_command(league.validate)
+    cli.add_command(rate.rate)
+    cli.add_command(rate.report)
     cli.add_command(bench.bench)
 
 

@@ -32,3 +32,15 @@ def league(app, games, nodes, plies, seed, max_moves):
         games, nodes, plies, seed, max_moves, app.plugins, progress=lambda line: click.echo(line, err=True)
     )
     click.echo(format_league_bench(figures))
+
+
+@bench.command("rate")
+@click.option("--players", default=100, show_default=True, type=click.IntRange(min=3), help="Players.")
+@click.option("--games", default=100_000, show_default=True, type=click.IntRange(min=10), help="Games.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Seed of the simulated league.")
+@click.pass_obj
+def rate(app, players, games, seed):
+    """Time each built-in rater on a simulated league and check its intervals against the truth."""
+    from arena.rating_bench import format_rating_bench, rating_bench
+
+    click.echo(format_rating_bench(rating_bench(app.plugins, players, games, seed), players, games))

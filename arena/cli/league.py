@@ -5,12 +5,34 @@ from __future__ import annotations
 import click
 from tqdm import tqdm
 
-from arena.league import load_league
+from arena.league import League, load_league
 from arena.league_run import LeagueRun
+from arena.rate import build_raters, games_of, rate_and_report
 from arena.record import GameRecord
 from arena.results import JSONL_NAME, PGN_NAME
 from arena.schedule import schedule_games
-from arena.standings import format_standings, leader, standings
+from arena.standings import format_standings, results_of, standings
+
+
+class _Leader:
+    """The player with the most points so far, kept up to date one game at a time."""
+
+    def __init__(self, records: list[GameRecord]):
+        self.points: dict[str, float] = {}
+        self.games: dict[str, int] = {}
+        for record in records:
+            self.add(record)
+
+    def add(self, record: GameRecord) -> None:
+        for entry in (record.white, record.black):
+            self.points[entry.name] = self.points.get(entry.name, 0.0) + record.score_for(entry.name)
+            self.games[entry.name] = self.games.get(entry.name, 0) + 1
+
+    def __str__(self) -> str:
+        if not self.points:
+            return "leader -"
+        name = max(self.points, key=lambda player: (self.points[player], -self.games[player]))
+        return f"leader {name} {self.points[name]:g}/{self.games[name]}"
 
 
 @click.command()
@@ -29,28 +51,42 @@ def league(app, league_file, out, fresh, quiet):
         f"{spec.name}: {len(spec.players)} players, {total} games{resumed}; "
         f"{spec.concurrency} worker(s) x {spec.games_in_flight} game(s) in flight; writing {spec.out}/"
     )
+    leader = _Leader(run.records)
     bar = tqdm(total=total, initial=done, unit="game", disable=quiet, dynamic_ncols=True, smoothing=0.1)
-    bar.set_postfix_str(f"leader {leader(standings(run.records))}")
+    bar.set_postfix_str(str(leader))
 
     def progress(record: GameRecord) -> None:
+        leader.add(record)
         bar.update(1)
-        bar.set_postfix_str(f"leader {leader(standings(run.records))}", refresh=False)
+        bar.set_postfix_str(str(leader), refresh=False)
 
     try:
         run.play(progress)
     except KeyboardInterrupt:
         bar.close()
         click.echo(f"\ninterrupted: {len(run.records)} of {total} games are saved; run the same command to resume")
-        _summary(run)
+        click.echo(format_standings(standings(results_of(run.records))))
         raise SystemExit(130) from None
     bar.close()
-    _summary(run)
+    _report(spec, run)
 
 
-def _summary(run: LeagueRun) -> None:
-    click.echo(format_standings(standings(run.records)))
-    folder = run.league.out
+def _report(spec: League, run: LeagueRun) -> None:
+    """Rate the finished league, print the standings, write them with the plots, tell the plugins."""
+    games = games_of(run.records, spec.source)
+    anchors = {**games.anchors, **spec.anchors}
+    raters = build_raters(spec.raters, spec.plugins, spec.source)
+    report = rate_and_report(games, raters, anchors, spec.out, title=spec.name)
+    click.echo(format_standings(report.rows))
+    if anchors:
+        click.echo("anchors: " + ", ".join(f"{name} {rating:g}" for name, rating in sorted(anchors.items())))
+    else:
+        click.echo("no anchors: ratings are relative, centred on 1500")
+    folder = spec.out
     click.echo(f"games: {folder / PGN_NAME}  {folder / JSONL_NAME}")
+    click.echo("standings and plots: " + "  ".join(str(path) for path in report.files))
+    if spec.plugins is not None:
+        spec.plugins.hook.league_finished(league=spec, ratings=report.ratings)
 
 
 @click.command()
@@ -69,3 +105,4 @@ def validate(app, league_file):
     click.echo(f"schedule: {schedule.type}, {schedule.games} games per pairing, {len(games)} games")
     click.echo(f"openings: {spec.openings.describe()}")
     click.echo(f"concurrency: {spec.concurrency} worker(s) x {spec.games_in_flight} game(s) in flight")
+    click.echo(f"raters: {', '.join(map(str, spec.raters))}")

@@ -1,0 +1,83 @@
+"""``arena rate`` and ``arena report``: ratings, standings and plots from a run folder or any PGN file."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import click
+import yaml
+
+from arena.errors import ConfigError
+from arena.rate import DEFAULT_RATERS, anchor_table, build_raters, load_games, rate_and_report
+from arena.ratings import parse_anchor
+from arena.standings import format_standings, standings_json
+
+
+def _prepare(app, path: str, rater_names: tuple[str, ...], anchor_texts: tuple[str, ...]):
+    games = load_games(path)
+    for problem in games.skipped:
+        click.echo(f"skipped {problem}", err=True)
+    if games.skipped:
+        click.echo(f"{len(games.skipped)} game(s) skipped, {len(games.results)} rated", err=True)
+    anchors = {**games.anchors, **dict(parse_anchor(text) for text in anchor_texts)}
+    raters = build_raters(rater_names or DEFAULT_RATERS, app.plugins, "--rater")
+    return games, anchors, raters
+
+
+_path = click.argument("path", type=click.Path(exists=True))
+_raters = click.option(
+    "--rater", "rater_names", multiple=True, help="Rating method, repeatable: glicko2 (default), glicko2_paper, "
+    "bradley_terry, or NAME:option=value."
+)
+_anchors = click.option(
+    "--anchor", "anchor_texts", multiple=True, metavar="NAME=RATING", help="Hold a player's rating fixed (repeatable)."
+)
+
+
+@click.command()
+@_path
+@_raters
+@_anchors
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: one object per player.")
+@click.option("--write-anchors", type=click.Path(dir_okay=False), help="Write the rated Stockfish skill players "
+              "as an anchors file (engines/anchors.yaml format; use it with ARENA_ANCHORS=FILE).")
+@click.pass_obj
+def rate(app, path, rater_names, anchor_texts, as_json, write_anchors):
+    """Rate the games of a run folder or of any PGN file and print the standings."""
+    games, anchors, raters = _prepare(app, path, rater_names, anchor_texts)
+    report = rate_and_report(games, raters, anchors, folder=None)
+    if write_anchors:
+        first_rater, first = next(iter(report.ratings.items()))
+        entries = anchor_table(games, first, f"arena rate {path} ({first_rater}), {date.today()}")
+        if not entries:
+            raise ConfigError(f"{path} has no rated stockfish players with a skill option to write anchors for")
+        Path(write_anchors).write_text(yaml.safe_dump(entries, sort_keys=False))
+        click.echo(f"anchors for {sum(len(e['skill']) for e in entries)} Stockfish setting(s): {write_anchors}",
+                   err=True)
+    if as_json:
+        click.echo(json.dumps(standings_json(report.rows), indent=2))
+        return
+    click.echo(format_standings(report.rows))
+    click.echo(
+        "anchors: " + ", ".join(f"{n} {r:g}" for n, r in sorted(anchors.items()))
+        if anchors else "no anchors: ratings are relative, centred on 1500"
+    )
+
+
+@click.command()
+@_path
+@_raters
+@_anchors
+@click.option("--out", type=click.Path(file_okay=False), help="Folder for the files [default: the run folder, "
+              "or the PGN file's folder].")
+@click.pass_obj
+def report(app, path, rater_names, anchor_texts, out):
+    """Write standings (CSV, JSON, Markdown) and plots (PNG) for a run folder or a PGN file."""
+    games, anchors, raters = _prepare(app, path, rater_names, anchor_texts)
+    source = Path(path)
+    folder = Path(out) if out else (source if source.is_dir() else source.parent)
+    result = rate_and_report(games, raters, anchors, folder, title=source.stem if source.is_file() else source.name)
+    for written in result.files:
+        click.echo(str(written))

@@ -1,0 +1,157 @@
+"""Rate games from a run folder or any PGN file, and write standings and plots.
+
+``arena rate``, ``arena report`` and the end of ``arena league`` all go
+through here, so a run folder can be re-rated at any time from games.jsonl.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from arena.errors import ConfigError
+from arena.manifest import MANIFEST_NAME
+from arena.pgn_games import read_pgn_games
+from arena.plugins import Plugins
+from arena.ratings import GameResult, Rater, Rating
+from arena.record import GameRecord
+from arena.results import JSONL_NAME, read_records
+from arena.spec import PlayerSpec, build_registered, parse_player_spec, spec_from_mapping
+from arena.standings import Standing, results_of, standings, write_standings
+
+DEFAULT_RATERS = ("glicko2",)
+
+
+@dataclass
+class RatedGames:
+    """Games ready for rating: results, what each player is, anchors known from the source, skips."""
+
+    source: str
+    results: list[GameResult]
+    players: dict[str, dict[str, Any]] = field(default_factory=dict)
+    anchors: dict[str, float] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+def load_games(path: str | Path) -> RatedGames:
+    """Games from a run folder, a games.jsonl file or a PGN file."""
+    path = Path(path)
+    jsonl = path / JSONL_NAME if path.is_dir() else path
+    if path.is_dir() and not jsonl.exists():
+        raise ConfigError(f"{path} is not a run folder: it has no {JSONL_NAME}")
+    if not jsonl.exists():
+        raise ConfigError(f"{path} does not exist; give a run folder or a PGN file")
+    if jsonl.suffix == ".jsonl":
+        games = games_of(read_records(jsonl), str(path))
+        manifest = jsonl.parent / MANIFEST_NAME
+        if manifest.exists():
+            games.anchors.update(json.loads(manifest.read_text()).get("anchors") or {})
+        return games
+    pgn = read_pgn_games(path)
+    return RatedGames(str(path), pgn.results, pgn.players, {}, pgn.skipped)
+
+
+def games_of(records: Iterable[GameRecord], source: str) -> RatedGames:
+    """Game records ready for rating, with the anchors their players carry (Stockfish presets)."""
+    records = list(records)
+    games = RatedGames(source, results_of(records))
+    for record in records:
+        for entry in (record.white, record.black):
+            games.players.setdefault(entry.name, {"type": entry.type, "options": entry.options})
+            if "anchor" in entry.info:
+                games.anchors[entry.name] = float(entry.info["anchor"])
+    return games
+
+
+def rater_spec(item: Any, source: str) -> PlayerSpec:
+    """A rater from ``glicko2``, ``bradley_terry:bootstrap=500`` or ``{type: bradley_terry, bootstrap: 500}``."""
+    if isinstance(item, str):
+        spec = parse_player_spec(item)
+        return PlayerSpec(spec.type, spec.options, None, source)
+    return spec_from_mapping(item, source)
+
+
+def build_raters(items: Iterable[Any], plugins: Plugins, source: str) -> dict[str, Rater]:
+    """Raters by display name (the type, with options when two differ only in options)."""
+    raters: dict[str, Rater] = {}
+    for index, item in enumerate(items):
+        spec = rater_spec(item, f"{source}: raters[{index}]")
+        name = spec.describe()
+        if name in raters:
+            raise ConfigError(f"{spec.source}: rater {name!r} is listed twice")
+        raters[name] = build_registered(plugins.raters, "rater", spec)
+    if not raters:
+        raise ConfigError(f"{source}: raters: give at least one rater, e.g. 'glicko2'")
+    return raters
+
+
+def rate(games: RatedGames, raters: dict[str, Rater], anchors: dict[str, float]) -> dict[str, list[Rating]]:
+    """Every rater's ratings; ``anchors`` must name players of the games."""
+    if not games.results:
+        raise ConfigError(f"{games.source}: no games to rate")
+    known = set(games.players) or {name for r in games.results for name in (r.white, r.black)}
+    unknown = sorted(set(anchors) - known)
+    if unknown:
+        raise ConfigError(
+            f"anchor {unknown[0]!r} names no player of {games.source}; the players are: {', '.join(sorted(known))}"
+        )
+    return {name: rater.rate(games.results, anchors) for name, rater in raters.items()}
+
+
+@dataclass
+class Report:
+    """What rating a set of games produced and where it was written."""
+
+    rows: list[Standing]
+    ratings: dict[str, list[Rating]]
+    files: list[Path] = field(default_factory=list)
+
+
+def rate_and_report(
+    games: RatedGames,
+    raters: dict[str, Rater],
+    anchors: dict[str, float],
+    folder: Path | None,
+    plots: bool = True,
+    title: str = "",
+) -> Report:
+    """Rate, build standings, and (with a folder) write standings files and plots there."""
+    ratings = rate(games, raters, anchors)
+    rows = standings(games.results, ratings)
+    report = Report(rows, ratings)
+    if folder is not None:
+        report.files += write_standings(folder, rows)
+        if plots:
+            from arena.plots import write_report
+
+            first = next(iter(ratings.values()))
+            report.files += write_report(folder, first, games.players, games.results, title=title)
+    return report
+
+
+LIMIT_OPTIONS = ("movetime", "nodes", "depth", "tc")
+
+
+def anchor_table(games: RatedGames, ratings: list[Rating], source: str) -> list[dict[str, Any]]:
+    """Entries for an anchors file (engines/anchors.yaml format) from rated Stockfish skill players.
+
+    Players of type ``stockfish`` whose only options are ``skill`` and limits
+    are grouped by their limits; each group becomes one entry.
+    """
+    by_limits: dict[str, dict[str, Any]] = {}
+    rated = {rating.player: rating for rating in ratings}
+    for name, facts in games.players.items():
+        options = dict(facts.get("options") or {})
+        skill = options.pop("skill", None)
+        if facts.get("type") != "stockfish" or skill is None or name not in rated or rated[name].anchored:
+            continue
+        if set(options) - set(LIMIT_OPTIONS):
+            continue  # other options change strength: such a player is no preset
+        if not options:
+            options = {"movetime": 100}  # the preset's default limit
+        key = json.dumps(options, sort_keys=True)
+        entry = by_limits.setdefault(key, {"source": source, "limits": options, "skill": {}})
+        entry["skill"][int(skill)] = round(rated[name].rating)
+    return [by_limits[key] for key in sorted(by_limits)]

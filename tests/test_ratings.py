@@ -1,0 +1,236 @@
+"""Raters: the glicko2 package against Glickman's example, joint fits against known truths."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import glicko2
+import pytest
+
+from arena import ConfigError
+from arena.ratings import CENTRE, GameResult, parse_anchor
+from arena.simulation import measure_coverage, simulate_league
+from arena_plugins.raters import BradleyTerryRater, Glicko2PaperRater, Glicko2Rater
+from conftest import run_arena
+
+import numpy as np
+
+
+def by_player(ratings):
+    return {rating.player: rating for rating in ratings}
+
+
+def test_glicko2_package_reproduces_glickmans_worked_example():
+    player = glicko2.Player(1500, 200, 0.06)
+    player.update_player([1400, 1550, 1700], [30, 100, 300], [1, 0, 0])
+    # Glickman's paper rounds mu' to -0.2069 before converting: 1464.06; unrounded it is 1464.05.
+    assert player.rating == pytest.approx(1464.06, abs=0.02)
+    assert player.rd == pytest.approx(151.52, abs=0.01)
+    assert player.vol == pytest.approx(0.05999, abs=0.00001)
+
+
+def test_joint_fit_does_not_use_the_packages_volatility_step(monkeypatch):
+    """The package's f(x) uses mu^2 where Glickman's paper has phi^2; the joint fit never calls it."""
+
+    def broken(*args, **kwargs):
+        raise AssertionError("volatility step called")
+
+    results = simulate_league({"a": 1400.0, "b": 1600.0, "c": 1800.0}, 10, np.random.default_rng(1))
+    before = Glicko2Rater().rate(results, {"a": 1400.0})
+    monkeypatch.setattr(glicko2.Player, "_newVol", broken)
+    assert Glicko2Rater().rate(results, {"a": 1400.0}) == before
+
+
+def _glickman_step(r, rd, vol, opponent, score, tau=0.5):
+    """One Glicko-2 update against a fixed (RD 0) opponent, written from Glickman's paper."""
+    mu, phi, mj = (r - 1500) / 173.7178, rd / 173.7178, (opponent - 1500) / 173.7178
+    expected = 1 / (1 + math.exp(-(mu - mj)))
+    v = 1 / (expected * (1 - expected))
+    delta = v * (score - expected)
+    a = math.log(vol**2)
+
+    def f(x):
+        e = math.exp(x)
+        return e * (delta**2 - phi**2 - v - e) / (2 * (phi**2 + v + e) ** 2) - (x - a) / tau**2
+
+    lo = a
+    if delta**2 > phi**2 + v:
+        hi = math.log(delta**2 - phi**2 - v)
+    else:
+        k = 1
+        while f(a - k * tau) < 0:
+            k += 1
+        hi = a - k * tau
+    f_lo, f_hi = f(lo), f(hi)
+    while abs(hi - lo) > 1e-6:
+        c = lo + (lo - hi) * f_lo / (f_hi - f_lo)
+        f_c = f(c)
+        if f_c * f_hi <= 0:
+            lo, f_lo = hi, f_hi
+        else:
+            f_lo /= 2
+        hi, f_hi = c, f_c
+    new_vol = math.exp(lo / 2)
+    new_phi = 1 / math.sqrt(1 / (phi**2 + new_vol**2) + 1 / v)
+    return 1500 + 173.7178 * (mu + new_phi**2 * (score - expected)), 173.7178 * new_phi, new_vol
+
+
+def test_paper_mode_matches_a_hand_computation_of_per_game_updates():
+    anchors = {"sf1": 1554.0, "sf3": 1867.0}
+    games = [("m", "sf1", 1.0), ("sf3", "m", 1.0), ("m", "sf1", 0.5), ("m", "sf3", 0.0), ("sf1", "m", 0.0)]
+    r, rd, vol = 1500.0, 500.0, 0.06
+    for white, black, score in games:
+        opponent, own = (anchors[black], score) if white == "m" else (anchors[white], 1 - score)
+        r, rd, vol = _glickman_step(r, rd, vol, opponent, own)
+    model = by_player(Glicko2PaperRater().rate([GameResult(*g) for g in games], anchors))["m"]
+    assert model.rating == pytest.approx(r, abs=0.01)
+    assert model.rd == pytest.approx(rd, abs=0.01)
+    assert (model.low, model.high) == pytest.approx((r - 1.96 * rd, r + 1.96 * rd), abs=0.05)
+    # The paper's procedure depends on the order of the games.
+    swapped = [games[1], games[0]] + games[2:]
+    reordered = by_player(Glicko2PaperRater().rate([GameResult(*g) for g in swapped], anchors))["m"]
+    assert abs(reordered.rating - model.rating) > 1
+
+
+@pytest.mark.parametrize("rater", [Glicko2Rater(), BradleyTerryRater(bootstrap=100)], ids=["glicko2", "bt"])
+def test_simulated_leagues_recover_the_truth_with_honest_intervals(rater):
+    coverage = measure_coverage(rater, leagues=30, players=10, games_per_pair=8, seed=7)
+    print(f"{type(rater).__name__}: coverage {coverage.rate:.3f} over {coverage.players} players, "
+          f"mean error {coverage.mean_abs_error:.1f}")
+    assert coverage.rate >= 0.90
+    assert coverage.mean_abs_error < 80
+
+
+def test_a_large_league_recovers_ratings_closely():
+    rng = np.random.default_rng(3)
+    true = {f"p{i}": 1200.0 + 60 * i for i in range(12)}
+    results = simulate_league(true, 60, rng)
+    fitted = by_player(Glicko2Rater().rate(results, {"p0": 1200.0}))
+    errors = [abs(fitted[name].rating - rating) for name, rating in true.items()]
+    assert max(errors) < 60 and np.mean(errors) < 25
+    assert all(fitted[name].low < fitted[name].rating < fitted[name].high for name in true if name != "p0")
+
+
+@pytest.mark.parametrize("rater", [Glicko2Rater(), BradleyTerryRater(bootstrap=50, seed=3)], ids=["glicko2", "bt"])
+def test_shuffling_games_leaves_the_joint_fit_unchanged(rater):
+    results = simulate_league({"a": 1300.0, "b": 1500.0, "c": 1650.0, "d": 1900.0}, 12, np.random.default_rng(5))
+    shuffled = list(results)
+    random.Random(1).shuffle(shuffled)
+    first, second = by_player(rater.rate(results, {"a": 1300.0})), by_player(rater.rate(shuffled, {"a": 1300.0}))
+    for name in first:
+        assert (first[name].rating, first[name].low, first[name].high) == pytest.approx(
+            (second[name].rating, second[name].low, second[name].high), abs=1e-6)
+
+
+@pytest.mark.parametrize("rater", [Glicko2Rater(), BradleyTerryRater(bootstrap=50), Glicko2PaperRater()],
+                         ids=["glicko2", "bt", "paper"])
+def test_anchored_players_keep_their_ratings_exactly(rater):
+    results = simulate_league({"a": 1300.0, "b": 1500.0, "c": 1900.0}, 10, np.random.default_rng(2))
+    fitted = by_player(rater.rate(results, {"a": 1554.0, "c": 2148.0}))
+    for name, value in (("a", 1554.0), ("c", 2148.0)):
+        assert fitted[name].rating == fitted[name].low == fitted[name].high == value
+        assert fitted[name].anchored
+    assert not fitted["b"].anchored and fitted["b"].low < fitted["b"].rating < fitted["b"].high
+
+
+@pytest.mark.parametrize("rater", [Glicko2Rater(), BradleyTerryRater(bootstrap=50)], ids=["glicko2", "bt"])
+def test_without_anchors_ratings_average_1500(rater):
+    results = simulate_league({"a": 1000.0, "b": 1800.0, "c": 2600.0}, 10, np.random.default_rng(4))
+    fitted = rater.rate(results, {})
+    assert np.mean([r.rating for r in fitted]) == pytest.approx(CENTRE, abs=1e-6)
+    order = [r.player for r in fitted]
+    assert order == ["c", "b", "a"]
+
+
+def test_games_and_scores_are_counted_per_player():
+    results = [GameResult("a", "b", 1.0), GameResult("b", "a", 0.5), GameResult("a", "c", 0.0)]
+    fitted = by_player(Glicko2Rater().rate(results, {}))
+    assert (fitted["a"].games, fitted["a"].score) == (3, pytest.approx(1.5 / 3))
+    assert (fitted["c"].games, fitted["c"].score) == (1, 1.0)
+
+
+def test_anchor_text_parsing():
+    assert parse_anchor("stockfish-skill1=1554") == ("stockfish-skill1", 1554.0)
+    assert parse_anchor("cf@t=0.1=1600") == ("cf@t=0.1", 1600.0)
+    with pytest.raises(ConfigError, match="NAME=RATING"):
+        parse_anchor("stockfish")
+
+
+PGN = """[Event "x"]
+[White "alice"]
+[Black "bob"]
+[Result "1-0"]
+
+1. e4 e5 2. Qh5 Nc6 3. Bc4 Nf6 4. Qxf7# 1-0
+
+[Event "x"]
+[White "bob"]
+[Black "carol"]
+[Result "*"]
+
+1. d4 *
+
+[Event "x"]
+[White "carol"]
+[Black "alice"]
+[Result "0-1"]
+
+1. e4 e5 2. Ke3 Ke6 3. Kxe5 0-1
+
+[Event "x"]
+[White "carol"]
+[Black "bob"]
+[Result "1/2-1/2"]
+[Termination "rules infraction"]
+
+1. d4 d5 1/2-1/2
+
+[Event "x"]
+[White "alice"]
+[Black "carol"]
+[Result "0-1"]
+[Termination "rules infraction"]
+
+1. e4 0-1
+
+[Event "x"]
+[Black "carol"]
+[Result "1-0"]
+
+1. e4 1-0
+"""
+
+
+def test_rate_a_foreign_pgn_skips_and_reports_bad_games(tmp_path):
+    path = tmp_path / "games.pgn"
+    path.write_text(PGN)
+    done = run_arena("rate", str(path), "--json", "--anchor", "bob=1500")
+    assert done.returncode == 0, done.stderr
+    assert "game 2 (bob vs carol): no result ('*')" in done.stderr
+    assert "game 3 (carol vs alice)" in done.stderr  # an illegal move: the game cannot be trusted
+    assert "game 6 (? vs carol): a player's name is missing" in done.stderr
+    assert "3 game(s) skipped, 3 rated" in done.stderr
+    rows = {row["player"]: row for row in json.loads(done.stdout)}
+    assert set(rows) == {"alice", "bob", "carol"}
+    for row in rows.values():
+        assert {"player", "rating", "low", "high", "games", "score"} <= set(row)
+    assert rows["bob"]["rating"] == 1500.0 and rows["bob"]["anchored"]
+    assert (rows["alice"]["games"], rows["alice"]["score"]) == (2, 0.5)
+    assert rows["alice"]["illegal_forfeits"] == 1
+
+
+def test_rate_errors_are_clear(tmp_path):
+    path = tmp_path / "games.pgn"
+    path.write_text(PGN)
+    cases = [
+        (["rate", str(path), "--anchor", "dave=1500"], "anchor 'dave' names no player"),
+        (["rate", str(path), "--rater", "elo"], "unknown rater type 'elo'; known types: bradley_terry, glicko2"),
+        (["rate", str(path), "--rater", "bradley_terry:bootstrap=2"], "bootstrap=2 must be a whole number >= 10"),
+        (["rate", str(tmp_path)], "is not a run folder"),
+    ]
+    for args, message in cases:
+        done = run_arena(*args)
+        assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
+        assert "Traceback" not in done.stderr
