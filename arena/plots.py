@@ -164,7 +164,7 @@ def plot_rating_vs_temperature(
         handles.append(line)
     handles.append(Patch(color="0.5", alpha=0.3, label="95% interval"))
 
-    for name, rating, anchored in references:
+    for _, rating, anchored in references:
         ax.axhline(rating, color="0.2" if anchored else "0.45", linestyle="--", linewidth=1.0, zorder=1)
     if references:
         handles.append(Line2D([], [], color="0.45", linestyle="--", label="reference player"))
