@@ -99,7 +99,8 @@ class Adjudicator:
         resign, draw = self.config["resign"], self.config["draw"]
         for game in games:
             if game.finished:
-                if game.termination is Termination.MOVE_CAP and game.rules.move_cap_result == "eval":
+                capped = game.termination in (Termination.MOVE_CAP, Termination.CONTEXT_FULL)
+                if capped and game.rules.move_cap_result == "eval":
                     self._decide_cap(game)
                 self._resign_streak.pop(game.game_id, None)
                 self._draw_streak.pop(game.game_id, None)
@@ -124,7 +125,8 @@ class Adjudicator:
         score = self.evaluate(game.board)
         margin = self.config["cap_margin"]
         result = "1-0" if score >= margin else "0-1" if score <= -margin else "1/2-1/2"
-        game.adjudicate(result, Termination.MOVE_CAP, f"move cap {game.rules.max_moves}, evaluation {score:+d} cp")
+        detail = game.detail.replace(", not evaluated", "")
+        game.adjudicate(result, game.termination or Termination.MOVE_CAP, f"{detail}, evaluation {score:+d} cp")
 
     def close(self) -> None:
         """Stop the evaluating engine."""

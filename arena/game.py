@@ -161,11 +161,14 @@ class Game:
         elif self.board.is_fifty_moves():
             self._end("1/2-1/2", Termination.FIFTY_MOVES)
         elif self.rules.max_moves and self.board.ply() >= 2 * self.rules.max_moves:
-            cap = self.rules.max_moves
-            if self.rules.move_cap_result == "eval":
-                self._end("1/2-1/2", Termination.MOVE_CAP, f"move cap {cap}, not evaluated")
-            else:
-                self._end(self.rules.move_cap_result, Termination.MOVE_CAP, f"move cap {cap}")
+            self._cap(Termination.MOVE_CAP, f"move cap {self.rules.max_moves}")
+
+    def _cap(self, termination: Termination, detail: str) -> None:
+        """End a game that may not go on (move cap, full context) by the rules' move-cap result."""
+        if self.rules.move_cap_result == "eval":
+            self._end("1/2-1/2", termination, f"{detail}, not evaluated")
+        else:
+            self._end(self.rules.move_cap_result, termination, detail)
 
     def _illegal_attempt(self, color: chess.Color, reply: MoveReply) -> None:
         side = self.sides[color]
@@ -182,6 +185,9 @@ class Game:
 
     def _fail(self, color: chess.Color, reply: MoveReply) -> None:
         side = self.sides[color]
+        if reply.failure == "context_full":
+            self._cap(Termination.CONTEXT_FULL, reply.detail or "context full")
+            return
         if reply.failure == "crash":
             side.stats.crashes += 1
             termination = Termination.CRASH

@@ -74,7 +74,8 @@ class MoveReply:
 
     Exactly one of: a ``move`` (legality is checked by the arena), ``resign``,
     or a ``failure`` naming what went wrong (``"crash"``, ``"timeout"`` or
-    ``"error"``). ``text`` keeps raw output that did not parse as a move.
+    ``"error"``, or ``"context_full"`` from a model whose context cannot hold
+    the game: it ends by the move-cap rule). ``text`` keeps raw output that did not parse as a move.
     ``info`` carries per-move facts (nodes, score, log-probability, ...) that
     end up in games.jsonl.
     """

@@ -23,6 +23,7 @@ class Termination(str, enum.Enum):
     FIVEFOLD_REPETITION = "fivefold_repetition"
     SEVENTYFIVE_MOVES = "seventyfive_moves"
     MOVE_CAP = "move_cap"  #: the game reached the rules' move limit (a draw, or decided by evaluation)
+    CONTEXT_FULL = "context_full"  #: a model's context window is full: scored like the move cap
     ADJUDICATION = "adjudication"  #: ended early on an evaluating engine's score (resign/draw thresholds)
     RESIGNATION = "resignation"
     ILLEGAL_MOVE = "illegal_move"  #: too many illegal or unparsable moves: forfeit

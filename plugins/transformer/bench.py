@@ -1,0 +1,183 @@
+"""``arena bench transformer``: the paper's generation loop against arena's batched, cached path.
+
+Both run the same weights on the same positions. The paper's loop (one game
+at a time, batch 1, the whole transcript recomputed for every character,
+always 10 characters, top-k 200) is re-implemented faithfully here; arena's
+path is the transformer player itself, playing 1, 8 and 64 games at once
+that follow scripted random games, so every model move has a real,
+growing transcript and reuses its game's keys and values from the move before.
+"""
+
+from __future__ import annotations
+
+import random
+import resource
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from typing import TYPE_CHECKING, Any
+
+import chess
+import click
+
+from arena import MoveRequest
+from arena.spec import PlayerSpec, build_player
+
+from .tokenizer import CharTokenizer, transcript
+
+if TYPE_CHECKING:
+    from .model import GPT, GPTConfig
+
+# torch is imported inside the functions: this module is loaded whenever the CLI starts.
+SIZES: dict[str, dict[str, Any]] = {
+    "paper": dict(block_size=1023, n_layer=16, n_head=8, n_embd=512),  # the paper's ~50M model
+    "small": dict(block_size=1023, n_layer=4, n_head=4, n_embd=128),
+}
+
+
+def scripted_games(count: int, plies: int, seed: int) -> list[list[chess.Move]]:
+    """Random legal games (redrawn until they last ``plies`` plies)."""
+    games = []
+    rng = random.Random(seed)
+    while len(games) < count:
+        board = chess.Board()
+        while board.ply() < plies and not board.is_game_over():
+            board.push(rng.choice(list(board.legal_moves)))
+        if board.ply() == plies:
+            games.append(list(board.move_stack))
+    return games
+
+
+def matmul_flops(size: int = 1024, seconds: float = 2.0) -> float:
+    """Measured float32 matrix-multiply FLOP/s on this machine (the model's own dtype on CPU)."""
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b  # warm up
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        a @ b
+        count += 1
+    return 2 * size**3 * count / (time.perf_counter() - started)
+
+
+def paper_loop_move(model: GPT, tokens: list[int], temperature: float = 1.0, top_k: int = 200) -> list[int]:
+    """One move as the paper's code made it: 10 characters, the whole sequence recomputed for each."""
+    import torch
+
+    idx = torch.tensor([tokens])
+    for _ in range(10):
+        logits = model(idx[:, -model.config.block_size:])[0][:, -1, :] / temperature
+        values, _ = torch.topk(logits, min(top_k, logits.size(-1)))
+        logits[logits < values[:, [-1]]] = -float("inf")
+        idx = torch.cat((idx, torch.multinomial(torch.softmax(logits, dim=-1), 1)), dim=1)
+    return idx[0, len(tokens):].tolist()
+
+
+@dataclass
+class Figures:
+    label: str
+    moves: int
+    seconds: float
+    tokens: int = 0  #: transcript characters the moves added (what any method must at least compute)
+    flops: float = 0.0  #: the minimal FLOPs of those characters
+
+    @property
+    def moves_per_s(self) -> float:
+        return self.moves / self.seconds
+
+
+def minimal_flops(config: GPTConfig, parameters: int, position: int) -> float:
+    """FLOPs to run one new token at ``position`` (weights, plus attention over earlier positions)."""
+    return 2.0 * parameters + 4.0 * config.n_layer * config.n_embd * position
+
+
+def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugins, decoding: str) -> Figures:
+    """The player answers for all games at once, ``rounds`` times; the games follow their scripts."""
+    player = build_player(
+        PlayerSpec("transformer", {"checkpoint": checkpoint, "temperature": 1.0, "decoding": decoding}), plugins
+    )
+    player.start()
+    config, parameters = player.model.config, player.model.num_parameters()
+    tokenizer = CharTokenizer()
+    seconds, moves, tokens, flops = 0.0, 0, 0, 0.0
+    for round_number in range(rounds):
+        ply = 2 * round_number
+        requests = []
+        for number, script in enumerate(games):
+            board = chess.Board()
+            for move in script[:ply]:
+                board.push(move)
+            requests.append(MoveRequest(f"g{number}", board, seed=number))
+            before = len(tokenizer.encode(transcript(board)))
+            board.push(script[ply])
+            board.push(script[ply + 1])
+            after = len(tokenizer.encode(transcript(board)))
+            tokens += after - before
+            flops += sum(minimal_flops(config, parameters, p) for p in range(before, after))
+        started = time.perf_counter()
+        player.choose(requests)
+        seconds += time.perf_counter() - started
+        moves += len(requests)
+    player.close()
+    return Figures(f"arena, {len(games)} game{'s' if len(games) > 1 else ''}", moves, seconds, tokens, flops)
+
+
+@click.command("transformer")
+@click.option("--size", type=click.Choice(sorted(SIZES)), default="paper", show_default=True,
+              help="paper: 16 layers x 512 (~50M parameters); small: 4 x 128.")
+@click.option("--rounds", default=60, show_default=True, type=click.IntRange(min=1),
+              help="Model moves per game in arena's runs (from move 1 on).")
+@click.option("--paper-moves", default=3, show_default=True, type=click.IntRange(min=1),
+              help="Moves timed with the paper's (slow) loop.")
+@click.option("--games", "game_counts", default="1,8,64", show_default=True, help="Concurrent games to time.")
+@click.option("--decoding", type=click.Choice(["sample", "legal"]), default="sample", show_default=True)
+@click.pass_obj
+def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding):
+    """Moves per second: the paper's loop vs arena's batched path, and the FLOP-bound limit."""
+    import torch
+
+    from .checkpoint import save_checkpoint
+    from .model import GPT, GPTConfig
+
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(**SIZES[size])).eval()
+    counts = [int(part) for part in game_counts.split(",")]
+    with tempfile.TemporaryDirectory() as folder, torch.inference_mode():
+        checkpoint = str(Path(folder) / f"{size}.pt")
+        save_checkpoint(checkpoint, model, CharTokenizer())
+        flops_per_s = matmul_flops()
+        click.echo(f"model: {size}, {model.num_parameters() / 1e6:.1f}M parameters, random weights; "
+                   f"threads {torch.get_num_threads()}")
+        click.echo(f"measured matmul: {flops_per_s / 1e9:.1f} GFLOP/s (float32, 1024x1024)")
+        games = scripted_games(max(counts), 2 * rounds + 2, seed=1)
+        # The paper's loop on positions spread over the same games' first `rounds` moves.
+        tokenizer = CharTokenizer()
+        started = time.perf_counter()
+        for number in range(paper_moves):
+            ply = 2 * ((2 * number + 1) * rounds // (2 * paper_moves))  # the middle of each stretch
+            board = chess.Board()
+            for move in games[number % len(games)][:ply]:
+                board.push(move)
+            paper_loop_move(model, tokenizer.encode(transcript(board)))
+        paper = Figures("paper's loop", paper_moves, time.perf_counter() - started)
+        runs = [run_arena(checkpoint, games[:count], rounds, app.plugins, decoding) for count in counts]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    click.echo(f"\n{'run':<18} {'moves':>6} {'seconds':>8} {'moves/s':>9} {'vs paper':>9} {'of FLOP limit':>14}")
+    click.echo(f"{paper.label:<18} {paper.moves:>6} {paper.seconds:>8.2f} {paper.moves_per_s:>9.3f} {'1.0x':>9}")
+    for run in runs:
+        limit = flops_per_s / (run.flops / run.moves)
+        click.echo(
+            f"{run.label:<18} {run.moves:>6} {run.seconds:>8.2f} {run.moves_per_s:>9.2f} "
+            f"{run.moves_per_s / paper.moves_per_s:>8.1f}x {run.moves_per_s / limit:>13.1%}"
+        )
+    last = runs[-1]
+    click.echo(
+        f"\nFLOP-bound limit: {flops_per_s / (last.flops / last.moves):.1f} moves/s "
+        f"({last.tokens / last.moves:.1f} new transcript characters per model move, "
+        f"{last.flops / last.moves / 1e9:.2f} GFLOP each, at the measured matmul rate)"
+    )
+    click.echo(f"peak memory (resident): {peak:.2f} GiB")
+    click.echo("targets (paper size, 64 games): >= 100x the paper's loop, >= 30% of the FLOP-bound limit")

@@ -1,0 +1,190 @@
+"""ChessFormer: a GPT decoder in the style of nanoGPT, with a key/value cache for batched play.
+
+Self-contained: it imports nothing from the rest of the project. Parameter
+names match nanoGPT's model.py, so checkpoints written by nanoGPT's train.py
+load as they are.
+
+Two ways in:
+
+* ``model(idx, targets)`` for training: logits (and the loss) of whole sequences.
+* ``model.extend(idx, positions, mask, cache)`` for play: runs new tokens of a
+  batch of sequences that may have different lengths (padding is masked out
+  and each row has its own positions) on top of the keys and values already
+  in ``cache``, and appends theirs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+from torch.nn import functional as F
+
+
+@dataclass
+class GPTConfig:
+    """Model shape; the defaults are the paper's ~50M-parameter ChessFormer."""
+
+    block_size: int = 1023
+    vocab_size: int = 32
+    n_layer: int = 16
+    n_head: int = 8
+    n_embd: int = 512
+    dropout: float = 0.0
+    bias: bool = False
+
+
+class LayerNorm(nn.Module):
+    """LayerNorm with an optional bias (PyTorch's always has one)."""
+
+    def __init__(self, ndim: int, bias: bool):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(ndim))
+        self.bias = nn.Parameter(torch.zeros(ndim)) if bias else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, 1e-5)
+
+
+class KVCache:
+    """Keys and values of every layer for a batch of sequences, preallocated to ``capacity`` positions.
+
+    Column ``j`` holds position data for every row at once; ``length`` columns are filled.
+    The memory is not cleared: callers fill every column attention may read.
+    """
+
+    def __init__(self, config: GPTConfig, batch: int, capacity: int, device: torch.device, dtype: torch.dtype):
+        shape = (config.n_layer, batch, config.n_head, capacity, config.n_embd // config.n_head)
+        self.keys = torch.empty(shape, device=device, dtype=dtype)
+        self.values = torch.empty(shape, device=device, dtype=dtype)
+        self.length = 0
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        assert config.n_embd % config.n_head == 0
+        self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)
+        self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
+        self.attn_dropout = config.dropout
+        self.resid_dropout = nn.Dropout(config.dropout)
+        self.n_head = config.n_head
+        self.n_embd = config.n_embd
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        cache: KVCache | None = None,
+        layer: int = 0,
+    ) -> torch.Tensor:
+        batch, steps, channels = x.shape
+        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
+        # (batch, heads, steps, head size)
+        q, k, v = (t.view(batch, steps, self.n_head, channels // self.n_head).transpose(1, 2) for t in (q, k, v))
+        if cache is None:
+            dropout = self.attn_dropout if self.training else 0.0
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=mask is None)
+        else:
+            start, end = cache.length, cache.length + steps
+            cache.keys[layer, :, :, start:end] = k
+            cache.values[layer, :, :, start:end] = v
+            y = F.scaled_dot_product_attention(
+                q, cache.keys[layer, :, :, :end], cache.values[layer, :, :, :end], attn_mask=mask
+            )
+        y = y.transpose(1, 2).contiguous().view(batch, steps, channels)
+        return self.resid_dropout(self.c_proj(y))
+
+
+class MLP(nn.Module):
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
+        self.gelu = nn.GELU()
+        self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
+
+
+class Block(nn.Module):
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.ln_1 = LayerNorm(config.n_embd, bias=config.bias)
+        self.attn = CausalSelfAttention(config)
+        self.ln_2 = LayerNorm(config.n_embd, bias=config.bias)
+        self.mlp = MLP(config)
+
+    def forward(self, x: torch.Tensor, mask=None, cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x), mask, cache, layer)
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPT(nn.Module):
+    """The decoder: token and position embeddings, ``n_layer`` blocks, a tied output head."""
+
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.config = config
+        self.transformer = nn.ModuleDict(
+            dict(
+                wte=nn.Embedding(config.vocab_size, config.n_embd),
+                wpe=nn.Embedding(config.block_size, config.n_embd),
+                drop=nn.Dropout(config.dropout),
+                h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
+                ln_f=LayerNorm(config.n_embd, bias=config.bias),
+            )
+        )
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.transformer.wte.weight = self.lm_head.weight  # weight tying, as in GPT-2
+        self.apply(self._init_weights)
+        for name, parameter in self.named_parameters():
+            if name.endswith("c_proj.weight"):  # scaled init of residual projections (GPT-2)
+                torch.nn.init.normal_(parameter, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                torch.nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+    def num_parameters(self, non_embedding: bool = True) -> int:
+        """Parameters, without the position embeddings by default (as nanoGPT counts)."""
+        count = sum(p.numel() for p in self.parameters())
+        return count - self.transformer.wpe.weight.numel() if non_embedding else count
+
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
+        """Logits for every position of ``idx`` (batch, steps), and the cross-entropy loss with ``targets``.
+
+        Targets equal to -1 are ignored (padding).
+        """
+        steps = idx.shape[1]
+        if steps > self.config.block_size:
+            raise ValueError(f"sequence of {steps} tokens exceeds the block size {self.config.block_size}")
+        positions = torch.arange(steps, device=idx.device)
+        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(positions))
+        for block in self.transformer.h:
+            x = block(x)
+        logits = self.lm_head(self.transformer.ln_f(x))
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+        return logits, loss
+
+    def extend(self, idx: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Run new tokens on top of ``cache`` and return their logits.
+
+        ``idx`` and ``positions`` are (batch, steps); ``mask`` is (batch, 1, steps,
+        cache.length + steps), True where a new token may attend (its row's own
+        earlier tokens, never padding). The new keys and values are appended.
+        """
+        x = self.transformer.wte(idx) + self.transformer.wpe(positions)
+        for layer, block in enumerate(self.transformer.h):
+            x = block(x, mask, cache, layer)
+        cache.length += idx.shape[1]
+        return self.lm_head(self.transformer.ln_f(x))

@@ -1,0 +1,241 @@
+"""The ``transformer`` player: a ChessFormer checkpoint at a sampling temperature.
+
+Two decodings:
+
+* ``sample`` (the paper's): characters are sampled one at a time with
+  ``temperature`` and ``top_k`` until the move ends (a space), then read as
+  SAN. An illegal or unreadable move is tried again by the arena (up to the
+  league's ``illegal_attempts``); a result string (``1-0``...) resigns.
+* ``legal``: every legal move's SAN is scored under the model in one batched
+  pass, and a move is drawn from that distribution over legal moves at
+  ``temperature``. It never plays an illegal move, and records the
+  distribution's entropy and the chosen move's log-probability.
+
+All requests handed over together (the games a worker plays at once) run
+through the model as one batch, and each game keeps its keys and values
+between moves, so only the new moves' characters are computed each time.
+Temperature 0 is greedy. When a game's transcript no longer fits the model's
+context, the player says so and the game ends by the league's move-cap rule.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import chess
+
+from arena import ConfigError, MoveReply, MoveRequest, Player
+from arena.seeds import derive_seed
+
+DECODINGS = ("sample", "legal")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+RESULTS = ("1-0", "0-1", "1/2-1/2")
+MOVE_END = " "
+
+
+class TransformerPlayer(Player):
+    """A ChessFormer checkpoint: ``transformer:checkpoint=PATH,temperature=0.1,decoding=legal``."""
+
+    option_abbreviations = {"temperature": "t"}
+
+    def __init__(
+        self,
+        *,
+        checkpoint: str,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        decoding: str = "sample",
+        device: str = "auto",
+        dtype: str = "auto",
+        max_chars: int = 10,
+    ) -> None:
+        if not isinstance(checkpoint, str) or not os.path.isfile(checkpoint):
+            raise ConfigError(f"checkpoint {checkpoint!r} does not exist; give the path of a .pt file")
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or temperature < 0:
+            raise ConfigError(f"option temperature={temperature!r} must be a number >= 0 (0 is greedy)")
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+            raise ConfigError(f"option top_k={top_k!r} must be a whole number >= 1")
+        if decoding not in DECODINGS:
+            raise ConfigError(f"option decoding={decoding!r} must be one of {', '.join(DECODINGS)}")
+        if dtype not in DTYPES:
+            raise ConfigError(f"option dtype={dtype!r} must be one of {', '.join(DTYPES)}")
+        if not (device in ("auto", "cpu", "cuda") or (isinstance(device, str) and device.startswith("cuda:"))):
+            raise ConfigError(f"option device={device!r} must be auto, cpu, cuda or cuda:N")
+        if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 2:
+            raise ConfigError(f"option max_chars={max_chars!r} must be a whole number >= 2")
+        self.checkpoint = checkpoint
+        self.temperature = float(temperature)
+        self.top_k = top_k
+        self.decoding = decoding
+        self.device_option, self.dtype_option = device, dtype
+        self.max_chars = max_chars
+        self.model: Any = None
+        self._kept: dict[str, Any] = {}
+
+    def default_name(self) -> str:
+        return os.path.splitext(os.path.basename(self.checkpoint))[0]
+
+    def start(self) -> None:
+        import torch
+
+        from .checkpoint import load_model
+
+        model, self.tokenizer, self.meta = load_model(self.checkpoint)
+        device = self.device_option
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise ConfigError(f"option device={device}: no CUDA device is available here; use device=cpu")
+        dtype = self.dtype_option
+        if dtype == "auto":
+            dtype = "bfloat16" if device.startswith("cuda") else "float32"
+        self.device = torch.device(device)
+        self.model = model.to(device=self.device, dtype=getattr(torch, dtype))
+        self._end = self.tokenizer.encode(MOVE_END)[0]
+
+    def describe(self) -> dict[str, Any]:
+        if self.model is None:
+            return {}
+        return {
+            "checkpoint": self.checkpoint,
+            "parameters": self.model.num_parameters(),
+            "device": str(self.device),
+            "dtype": str(next(self.model.parameters()).dtype).replace("torch.", ""),
+            **({"iter_num": self.meta["iter_num"]} if isinstance(self.meta.get("iter_num"), int) else {}),
+        }
+
+    def game_over(self, game_id: str, board: chess.Board, result: str) -> None:
+        self._kept.pop(game_id, None)
+
+    def close(self) -> None:
+        self.model = None
+        self._kept.clear()
+
+    def choose(self, requests: list[MoveRequest]) -> list[MoveReply]:
+        import torch
+
+        from .tokenizer import transcript
+
+        started = time.perf_counter()
+        replies: list[MoveReply | None] = [None] * len(requests)
+        rows, prompts = [], []
+        longest = self.max_chars if self.decoding == "sample" else None
+        for i, request in enumerate(requests):
+            try:
+                prompt = self.tokenizer.encode(transcript(request.board))
+            except ValueError as error:
+                replies[i] = MoveReply(failure="error", detail=f"{self.name}: {error}")
+                continue
+            room = longest if longest is not None else self._longest_move(request.board)
+            if len(prompt) + room > self.model.config.block_size:
+                replies[i] = MoveReply(
+                    failure="context_full",
+                    detail=f"{self.name}: the transcript ({len(prompt)} characters) fills the context",
+                )
+                continue
+            rows.append(i)
+            prompts.append(prompt)
+        if rows:
+            with torch.inference_mode():
+                chosen = (self._sample if self.decoding == "sample" else self._legal)(
+                    [requests[i] for i in rows], prompts
+                )
+            for i, reply in zip(rows, chosen):
+                replies[i] = reply
+        elapsed = (time.perf_counter() - started) / len(requests)
+        for reply in replies:
+            assert reply is not None
+            reply.elapsed = elapsed  # the batch's time, shared by its games
+        return replies  # type: ignore[return-value]
+
+    def _longest_move(self, board: chess.Board) -> int:
+        return max((len(board.san(move)) for move in board.legal_moves), default=0) + 1
+
+    def _generator(self, request: MoveRequest) -> Any:
+        import torch
+
+        # One stream per game, position and attempt: a move never depends on the batch it ran in.
+        seed = derive_seed(request.seed, "transformer", request.board.ply(), request.attempt)
+        return torch.Generator().manual_seed(seed)
+
+    def _batch(self, requests: list[MoveRequest], prompts: list[list[int]], extra: int) -> Any:
+        from .inference import Batch
+
+        kept = [self._kept.get(request.game_id) for request in requests]
+        return Batch(self.model, prompts, kept, extra)
+
+    def _sample(self, requests: list[MoveRequest], prompts: list[list[int]]) -> list[MoveReply]:
+        import torch
+
+        from .sampling import pick
+
+        batch = self._batch(requests, prompts, self.max_chars)
+        generators = [self._generator(request) for request in requests]
+        logits = batch.prefill()
+        generated: list[list[int]] = [[] for _ in requests]
+        logprob = [0.0] * len(requests)
+        done = [False] * len(requests)
+        for step in range(self.max_chars):
+            tokens = []
+            for row, generator in enumerate(generators):
+                token, log_p = pick(logits[row], self.temperature, self.top_k, generator)
+                if not done[row]:
+                    generated[row].append(token)
+                    logprob[row] += log_p
+                    text = self.tokenizer.decode(generated[row])
+                    # The move ends at the first space after it began (or at a new game's ';').
+                    done[row] = (token == self._end and text.strip() != "") or text.endswith(";")
+                tokens.append(token)
+            if all(done) or step == self.max_chars - 1:
+                break
+            logits = batch.step(torch.tensor(tokens))
+        replies = []
+        for row, request in enumerate(requests):
+            raw = self.tokenizer.decode(generated[row])
+            # Everything the model read for this game, to continue from next move.
+            self._kept[request.game_id] = batch.keep(row, prompts[row] + generated[row][:-1])
+            replies.append(self._read_move(request.board, raw, logprob[row]))
+        return replies
+
+    def _read_move(self, board: chess.Board, raw: str, logprob: float) -> MoveReply:
+        words = raw.replace(";", " ").split()
+        text = words[0] if words else ""
+        info = {"chars": raw, "logprob": round(logprob, 4)}
+        if text in RESULTS:
+            return MoveReply(resign=True, text=text, info=info)
+        try:
+            move = board.parse_san(text)
+        except ValueError:
+            return MoveReply(text=text, info=info)
+        return MoveReply(move=move, text=text, info=info)
+
+    def _legal(self, requests: list[MoveRequest], prompts: list[list[int]]) -> list[MoveReply]:
+        import torch
+
+        from .sampling import pick_from
+
+        candidates = []
+        for request in requests:
+            moves = list(request.board.legal_moves)
+            sans = [request.board.san(move) for move in moves]
+            candidates.append((moves, sans, [self.tokenizer.encode(san + MOVE_END) for san in sans]))
+        width = max(sum(len(tokens) - 1 for tokens in entry[2]) for entry in candidates)
+        batch = self._batch(requests, prompts, width)
+        last = torch.log_softmax(batch.prefill().float(), dim=-1)
+        # Each move's characters but the last go in as a branch; the last is only predicted.
+        branch_logits = batch.extend_tree([[tokens[:-1] for tokens in entry[2]] for entry in candidates])
+        replies = []
+        for row, (request, (moves, sans, encoded)) in enumerate(zip(requests, candidates)):
+            scores = []
+            for tokens, logits in zip(encoded, branch_logits[row]):
+                following = torch.log_softmax(logits.float(), dim=-1)
+                score = last[row, tokens[0]] + following[torch.arange(len(tokens) - 1), torch.tensor(tokens[1:])].sum()
+                scores.append(float(score))
+            self._kept[request.game_id] = batch.keep(row, prompts[row])
+            index, facts = pick_from(scores, self.temperature, self._generator(request))
+            facts["top"] = {sans[i]: p for i, p in facts.pop("top")}
+            replies.append(MoveReply(move=moves[index], text=sans[index], info=facts))
+        return replies
+

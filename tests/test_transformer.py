@@ -1,0 +1,248 @@
+"""The transformer player on small real models: checkpoints, batching, caching, decoding, leagues."""
+
+from __future__ import annotations
+
+import json
+
+import chess
+import pytest
+import torch
+
+from arena import ConfigError, MoveRequest
+from arena.game import GameRules
+from arena.league import load_league
+from arena.league_run import LeagueRun
+from arena.match import Match
+from arena.record import Termination
+from arena.results import read_records
+from arena.spec import PlayerSpec, build_player
+from arena_plugins.transformer.checkpoint import CheckpointError, load_model, save_checkpoint
+from arena_plugins.transformer.inference import Batch
+from arena_plugins.transformer.model import GPT, GPTConfig
+from arena_plugins.transformer.tokenizer import PAPER_VOCABULARY, CharTokenizer, transcript
+
+CONFIG = dict(block_size=512, vocab_size=32, n_layer=2, n_head=2, n_embd=32, dropout=0.0, bias=False)
+
+
+def tiny_model(seed: int = 0, **overrides) -> GPT:
+    torch.manual_seed(seed)
+    return GPT(GPTConfig(**{**CONFIG, **overrides})).eval()
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
+    save_checkpoint(path, tiny_model(), CharTokenizer(), iter_num=0)
+    return str(path)
+
+
+def player(checkpoint, plugins, **options):
+    built = build_player(PlayerSpec("transformer", {"checkpoint": checkpoint, **options}), plugins)
+    built.start()
+    return built
+
+
+def boards(*games: str) -> list[chess.Board]:
+    result = []
+    for sans in games:
+        board = chess.Board()
+        for san in sans.split():
+            board.push_san(san)
+        result.append(board)
+    return result
+
+
+GAMES = ("e4 e5 Nf3", "d4", "", "e4 c5 Nf3 d6 d4 cxd4 Nxd4 Nf6 Nc3")
+
+
+def test_transcripts_are_the_papers_format():
+    board = boards("e4 e5 Nf3")[0]
+    assert transcript(board) == ";1.e4 e5 2.Nf3 "
+    board.push_san("Nc6")
+    assert transcript(board) == ";1.e4 e5 2.Nf3 Nc6 3."
+    assert CharTokenizer().encode(" x") == [0, 31] and PAPER_VOCABULARY.index(";") == 15
+    with pytest.raises(ValueError, match="standard position"):
+        transcript(chess.Board("8/8/8/8/8/8/8/K6k w - - 0 1"))
+
+
+def test_nanogpt_checkpoint_with_compiled_keys_loads_with_the_same_logits(tmp_path):
+    model = tiny_model(seed=3, bias=True)
+    # nanoGPT's train.py layout, saved from a torch.compile'd model, with no tokenizer.
+    state = {f"_orig_mod.{key}": value for key, value in model.state_dict().items()}
+    state["_orig_mod.transformer.h.0.attn.bias"] = torch.tril(torch.ones(1, 1, 8, 8))  # the old causal mask buffer
+    data = {
+        "model": state,
+        "model_args": {**CONFIG, "bias": True},
+        "optimizer": {"state": {}, "param_groups": []},
+        "iter_num": 100000,
+        "best_val_loss": torch.tensor(0.9),
+        "config": {"learning_rate": 3e-4, "batch_size": 125, "dataset": "lichess_hf_dataset"},
+    }
+    path = tmp_path / "ckpt.pt"
+    torch.save(data, path)
+    loaded, tokenizer, meta = load_model(path)
+    assert tokenizer.vocabulary == PAPER_VOCABULARY and meta["iter_num"] == 100000
+    idx = torch.tensor([CharTokenizer().encode(";1.e4 e5 2.Nf3 Nc6 3.")])
+    with torch.no_grad():
+        assert torch.equal(loaded(idx)[0], model(idx)[0])
+
+
+def test_unsafe_and_broken_checkpoints_are_refused_with_the_reason(tmp_path):
+    good = tmp_path / "good.pt"
+    save_checkpoint(good, tiny_model(), CharTokenizer())
+    data = torch.load(good, weights_only=True)
+
+    unsafe = tmp_path / "unsafe.pt"
+    torch.save({**data, "config": GPTConfig()}, unsafe)  # a pickled object, not plain data
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(good.read_bytes()[:2000])
+    shapes = tmp_path / "shapes.pt"
+    torch.save({**data, "model_args": {**CONFIG, "n_embd": 64}}, shapes)
+    missing = tmp_path / "missing.pt"
+    torch.save({**data, "model": {k: v for k, v in data["model"].items() if "ln_f" not in k}}, missing)
+    vocabulary = tmp_path / "vocabulary.pt"
+    torch.save({**data, "tokenizer": {"kind": "char", "vocabulary": PAPER_VOCABULARY + "!"}}, vocabulary)
+    cases = [
+        (unsafe, "holds Python objects other than tensors"),
+        (truncated, "truncated or not a PyTorch file"),
+        (shapes, "does not match its model_args"),
+        (missing, "missing ['transformer.ln_f.weight']"),
+        (vocabulary, "32 output tokens but its vocabulary has 33"),
+        (tmp_path / "nowhere.pt", "does not exist"),
+    ]
+    for path, message in cases:
+        with pytest.raises(CheckpointError) as caught:
+            load_model(path)
+        assert message in str(caught.value) and str(path) in str(caught.value), str(caught.value)
+
+
+def test_batched_cached_logits_equal_one_at_a_time_full_recomputation():
+    model = tiny_model(seed=1)
+    tokenizer = CharTokenizer()
+    prompts = [tokenizer.encode(transcript(board)) for board in boards(*GAMES)]
+    batch = Batch(model, prompts, [None] * len(prompts), extra=3)
+    with torch.no_grad():
+        last = batch.prefill()
+        appended = torch.tensor([tokenizer.encode("N")[0]] * len(prompts))
+        after = batch.step(appended)
+        for row, tokens in enumerate(prompts):
+            full = model(torch.tensor([tokens + [appended[row].item()]]))[0][0]
+            torch.testing.assert_close(last[row], full[-2], atol=1e-5, rtol=1e-4)
+            torch.testing.assert_close(after[row], full[-1], atol=1e-5, rtol=1e-4)
+
+
+def test_keys_and_values_kept_from_the_previous_move_give_the_same_logits():
+    model = tiny_model(seed=2)
+    tokenizer = CharTokenizer()
+    first = [tokenizer.encode(transcript(board)) for board in boards("e4 e5", "d4 d5 c4")]
+    later = [tokenizer.encode(transcript(board)) for board in boards("e4 e5 Nf3 Nc6", "d4 d5 c4 e6 Nc3")]
+    with torch.no_grad():
+        batch = Batch(model, first, [None, None], extra=0)
+        batch.prefill()
+        kept = [batch.keep(row, tokens) for row, tokens in enumerate(first)]
+        reused = Batch(model, later, kept, extra=0)
+        assert reused.reused_tokens > 0
+        fresh = Batch(model, later, [None, None], extra=0)
+        torch.testing.assert_close(reused.prefill(), fresh.prefill(), atol=1e-5, rtol=1e-4)
+
+
+def _requests(seed=7):
+    return [MoveRequest(f"g{i}", board, seed=seed + i) for i, board in enumerate(boards(*GAMES))]
+
+
+@pytest.mark.parametrize("decoding", ["sample", "legal"])
+def test_same_seed_same_moves_whatever_the_batch(checkpoint, plugins, decoding):
+    requests = _requests()
+    together = player(checkpoint, plugins, decoding=decoding, temperature=1.0).choose(requests)
+    alone = [player(checkpoint, plugins, decoding=decoding, temperature=1.0).choose([r])[0] for r in requests]
+    reversed_batch = player(checkpoint, plugins, decoding=decoding, temperature=1.0).choose(requests[::-1])[::-1]
+    for a, b, c in zip(together, alone, reversed_batch):
+        assert (a.move, a.text) == (b.move, b.text) == (c.move, c.text)
+
+
+def test_greedy_is_argmax_and_batched_greedy_equals_one_at_a_time(checkpoint, plugins):
+    requests = _requests()
+    greedy = player(checkpoint, plugins, decoding="legal", temperature=0)
+    moves = greedy.choose(requests)
+    for request, reply in zip(requests, moves):
+        assert reply.info["entropy"] == 0.0
+        top_move, top_probability = next(iter(reply.info["top"].items()))
+        assert top_probability == 1.0 and reply.text == top_move
+        assert player(checkpoint, plugins, decoding="legal", temperature=0).choose([request])[0].move == reply.move
+    sampled = player(checkpoint, plugins, decoding="sample", temperature=0)
+    assert [r.text for r in sampled.choose(requests)] == [
+        player(checkpoint, plugins, decoding="sample", temperature=0).choose([r])[0].text for r in requests
+    ]
+
+
+def test_lower_temperature_lowers_move_entropy(checkpoint, plugins):
+    requests = _requests()
+    entropy = {}
+    for temperature in (0.1, 0.5, 1.0, 1.5):
+        replies = player(checkpoint, plugins, decoding="legal", temperature=temperature).choose(requests)
+        entropy[temperature] = sum(reply.info["entropy"] for reply in replies)
+    assert entropy[0.1] < entropy[0.5] < entropy[1.0] < entropy[1.5]
+
+
+def test_random_weights_sample_illegal_moves_that_forfeit_and_legal_mode_never_does(checkpoint, plugins):
+    rules = GameRules(illegal_attempts=3, max_moves=30)
+    sample = PlayerSpec("transformer", {"checkpoint": checkpoint, "decoding": "sample"})
+    with Match(sample, PlayerSpec("random"), plugins) as match:
+        records = list(match.play(4, seed=1, rules=rules))
+    model_stats = [r.white_stats if r.white.name == "tiny" else r.black_stats for r in records]
+    assert sum(s.illegal_attempts for s in model_stats) >= 3
+    assert any(r.termination is Termination.ILLEGAL_MOVE and r.winner == "random" for r in records)
+    legal = PlayerSpec("transformer", {"checkpoint": checkpoint, "decoding": "legal", "temperature": 1.0})
+    with Match(legal, PlayerSpec("random"), plugins) as match:
+        records = list(match.play(4, seed=1, rules=rules))
+    assert all(r.termination is not Termination.ILLEGAL_MOVE for r in records)
+    assert sum(r.white_stats.illegal_attempts + r.black_stats.illegal_attempts for r in records) == 0
+    model_moves = [m for r in records for i, m in enumerate(r.moves) if (r.white if i % 2 == 0 else r.black).name == "tiny"]
+    assert all({"logprob", "entropy", "legal_mass", "top"} <= set(m.info) for m in model_moves)
+
+
+def test_a_full_context_ends_the_game_by_the_move_cap_rule(tmp_path, plugins):
+    path = tmp_path / "short.pt"
+    save_checkpoint(path, tiny_model(block_size=64), CharTokenizer())
+    spec = PlayerSpec("transformer", {"checkpoint": str(path), "decoding": "legal"})
+    with Match(spec, PlayerSpec("random"), plugins) as match:
+        (record,) = match.play(1, seed=2)
+    assert record.termination is Termination.CONTEXT_FULL and record.result == "1/2-1/2"
+    assert 6 <= record.plies <= 14
+
+
+def test_bad_options_are_reported(checkpoint, plugins):
+    for options, message in (
+        ({"checkpoint": "missing.pt"}, "checkpoint 'missing.pt' does not exist"),
+        ({"checkpoint": checkpoint, "temperature": -1}, "temperature=-1 must be a number >= 0"),
+        ({"checkpoint": checkpoint, "decoding": "beam"}, "decoding='beam' must be one of sample, legal"),
+        ({"checkpoint": checkpoint, "device": "tpu"}, "device='tpu' must be auto, cpu, cuda or cuda:N"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            build_player(PlayerSpec("transformer", options), plugins)
+
+
+def test_league_with_a_transformer_at_three_temperatures(tmp_path, checkpoint):
+    league_file = tmp_path / "league.yaml"
+    league_file.write_text(f"""
+seed: 4
+concurrency: 2
+games_in_flight: 4
+players:
+  - type: transformer
+    checkpoint: {checkpoint}
+    temperature: [0.0, 0.5, 1.0]
+    decoding: legal
+  - {{type: stockfish, skill: 0, nodes: 100}}
+  - type: random
+schedule: {{type: gauntlet, challengers: ["tiny*"], games: 2}}
+rules: {{max_moves: 40, illegal_attempts: 5}}
+""")
+    league = load_league(league_file, out=tmp_path / "run")
+    assert [spec.name for spec in league.players][:3] == ["tiny@t=0.0", "tiny@t=0.5", "tiny@t=1.0"]
+    LeagueRun(league).play()
+    records = list(read_records(league.out))
+    assert len(records) == 3 * 2 * 2
+    assert {r.white.name for r in records} | {r.black.name for r in records} >= {"tiny@t=0.5", "random"}
+    manifest = json.loads((league.out / "manifest.json").read_text())
+    assert manifest["engines"]["tiny@t=0.0"]["parameters"] > 0
