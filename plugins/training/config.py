@@ -1,0 +1,202 @@
+"""Training files (``arena train FILE.yaml``): read, check, and fill in defaults.
+
+::
+
+    name: tiny                      # default: the file name
+    out: results/train/tiny         # checkpoints, data shards, log
+    seed: 1
+    trainer: chessformer            # a registered trainer
+    data:
+      sources:                      # PGN files (.pgn, .pgn.gz, .pgn.zst) and arena run folders
+        - path: lichess_db_standard_rated_2023-01.pgn.zst
+        - run: results/experts      # ratings from its standings.json, or give ratings: {name: 1400}
+      filters: {max_rating: 1500, min_rating: null, speeds: [blitz, rapid], min_moves: 10}
+      validation: 0.05
+    model:
+      size: tiny                    # tiny | small | paper-50m | paper-302m | paper-707m
+      block_size: 256               # any GPTConfig field overrides the size's
+    train:
+      max_steps: 2000
+      batch_size: 32
+      grad_accum: 1
+      learning_rate: 3.0e-4
+      min_lr: 3.0e-5
+      warmup_steps: 100
+      weight_decay: 0.1
+      betas: [0.9, 0.95]
+      grad_clip: 1.0
+      eval_interval: 200            # steps between validation losses
+      eval_batches: 10
+      checkpoint_interval: 500
+      device: auto                  # auto | cpu | cuda | cuda:N; bf16 autocast on CUDA
+      compile: false
+    evaluate:                       # optional: a short match at every checkpoint
+      opponents: [random, "stockfish:skill=0,nodes=200"]
+      games: 4
+      temperature: 0.1
+      decoding: sample
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from arena.errors import ConfigError
+
+from .data import SPEEDS, Filters
+
+SIZES: dict[str, dict[str, Any]] = {
+    "tiny": dict(n_layer=4, n_head=4, n_embd=128, block_size=256),  # ~0.8M parameters: CPU studies
+    "small": dict(n_layer=6, n_head=6, n_embd=192, block_size=512),  # ~2.7M
+    "paper-50m": dict(n_layer=16, n_head=8, n_embd=512, block_size=1023),
+    "paper-302m": dict(n_layer=24, n_head=16, n_embd=1024, block_size=1023),
+    "paper-707m": dict(n_layer=36, n_head=20, n_embd=1280, block_size=1023),
+}
+MODEL_KEYS = {"size", "n_layer", "n_head", "n_embd", "block_size", "dropout", "bias"}
+DATA_KEYS = {"sources", "filters", "validation"}
+FILTER_KEYS = {f.name for f in fields(Filters)}
+EVALUATE_KEYS = {"opponents", "games", "temperature", "decoding"}
+
+
+@dataclass
+class TrainSettings:
+    """The optimizer and loop settings (the paper's recipe where it applies)."""
+
+    max_steps: int = 2000
+    batch_size: int = 32
+    grad_accum: int = 1
+    learning_rate: float = 3e-4
+    min_lr: float = 3e-5
+    warmup_steps: int = 100
+    weight_decay: float = 0.1
+    betas: tuple[float, float] = (0.9, 0.95)
+    grad_clip: float = 1.0
+    eval_interval: int = 200
+    eval_batches: int = 10
+    checkpoint_interval: int = 500
+    device: str = "auto"
+    compile: bool = False
+
+
+@dataclass
+class TrainingConfig:
+    """A whole training file, checked."""
+
+    name: str
+    source: str
+    out: Path
+    seed: int
+    trainer: str
+    sources: list[dict[str, Any]]
+    filters: Filters
+    validation: float
+    model: dict[str, Any]
+    train: TrainSettings
+    evaluate: dict[str, Any] | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def _fail(source: str, key: str, problem: str) -> ConfigError:
+    return ConfigError(f"{source}: {key}: {problem}")
+
+
+def _mapping(source: str, key: str, value: Any, allowed: set[str]) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _fail(source, key, "must be a mapping")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise _fail(source, f"{key}.{unknown[0]}", f"unknown key; allowed keys: {', '.join(sorted(allowed))}")
+    return value
+
+
+def load_training(path: str | Path, out: str | Path | None = None) -> TrainingConfig:
+    """Read and check a training file; ``out`` overrides its output folder."""
+    path = Path(path)
+    source = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise ConfigError(f"training file {source!r} cannot be read: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{source} is not valid YAML: {error}") from None
+    top = {"name", "out", "seed", "trainer", "data", "model", "train", "evaluate"}
+    raw = _mapping(source, "(top level)", raw, top)
+    name = str(raw.get("name") or path.stem)
+    base = path.parent
+
+    data = _mapping(source, "data", raw.get("data"), DATA_KEYS)
+    sources = data.get("sources")
+    if not isinstance(sources, list) or not sources:
+        raise _fail(source, "data.sources", "give a list of {path: FILE.pgn} or {run: RUN_FOLDER} entries")
+    checked_sources = []
+    for index, item in enumerate(sources):
+        key = f"data.sources[{index}]"
+        if not isinstance(item, dict) or len({"path", "run"} & set(item)) != 1:
+            raise _fail(source, key, "needs exactly one of 'path' (a PGN file) or 'run' (a run folder)")
+        _mapping(source, key, item, {"path", "run", "ratings"})
+        entry = dict(item)
+        for where in ("path", "run"):
+            if where in entry:
+                entry[where] = str(base / entry[where])
+        checked_sources.append(entry)
+    filters_raw = _mapping(source, "data.filters", data.get("filters"), FILTER_KEYS)
+    speeds = filters_raw.get("speeds") or []
+    speeds = [speeds] if isinstance(speeds, str) else speeds
+    unknown = sorted(set(speeds) - {name for name, _ in SPEEDS})
+    if unknown:
+        raise _fail(source, "data.filters.speeds", f"{unknown[0]!r} is not one of {', '.join(n for n, _ in SPEEDS)}")
+    filters = Filters(
+        max_rating=filters_raw.get("max_rating"),
+        min_rating=filters_raw.get("min_rating"),
+        speeds=tuple(speeds),
+        min_moves=int(filters_raw.get("min_moves", 1)),
+    )
+    validation = data.get("validation", 0.05)
+    if not isinstance(validation, (int, float)) or not 0 < validation < 1:
+        raise _fail(source, "data.validation", f"{validation!r} must be a fraction between 0 and 1")
+
+    model = _mapping(source, "model", raw.get("model"), MODEL_KEYS)
+    size = model.get("size", "tiny")
+    if size not in SIZES:
+        raise _fail(source, "model.size", f"{size!r} is not one of {', '.join(SIZES)}")
+    shape = {**SIZES[size], **{k: v for k, v in model.items() if k != "size"}}
+    if shape["n_embd"] % shape["n_head"]:
+        raise _fail(source, "model", f"n_embd {shape['n_embd']} is not a multiple of n_head {shape['n_head']}")
+
+    train_raw = _mapping(source, "train", raw.get("train"), {f.name for f in fields(TrainSettings)})
+    try:
+        train = TrainSettings(**{**train_raw, **({"betas": tuple(train_raw["betas"])} if "betas" in train_raw else {})})
+    except TypeError as error:
+        raise _fail(source, "train", str(error)) from None
+    for key in ("max_steps", "batch_size", "grad_accum", "eval_interval", "eval_batches", "checkpoint_interval"):
+        value = getattr(train, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise _fail(source, f"train.{key}", f"{value!r} must be a whole number >= 1")
+    evaluate = raw.get("evaluate")
+    if evaluate is not None:
+        evaluate = _mapping(source, "evaluate", evaluate, EVALUATE_KEYS)
+        if not evaluate.get("opponents"):
+            raise _fail(source, "evaluate.opponents", "list at least one player spec, e.g. random")
+    seed = raw.get("seed", 1)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise _fail(source, "seed", f"{seed!r} must be a whole number")
+    return TrainingConfig(
+        name=name,
+        source=source,
+        out=Path(out) if out else Path(raw.get("out") or Path("results") / "train" / name),
+        seed=seed,
+        trainer=str(raw.get("trainer", "chessformer")),
+        sources=checked_sources,
+        filters=filters,
+        validation=float(validation),
+        model=shape,
+        train=train,
+        evaluate=evaluate,
+        raw=raw,
+    )

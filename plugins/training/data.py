@@ -1,0 +1,260 @@
+"""Training data: games from PGN files (plain, gzip, zstd) or arena run folders, filtered and tokenized.
+
+Files are streamed game by game, never loaded whole. Each kept game becomes
+its transcript (``;1.e4 e5 2.Nf3 ...``); a split's shard is the transcripts
+back to back (``NAME.bin``, one byte per token) with the offset of every
+game's start (``NAME.starts.npy``), so training blocks can begin at a game start.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, TextIO
+
+import chess
+import chess.pgn
+import numpy as np
+
+from arena.errors import ConfigError
+from arena.pgn_games import QuietGameBuilder
+from arena.results import JSONL_NAME, read_records
+from arena_plugins.transformer.tokenizer import CharTokenizer
+
+#: Lichess's speed classes by estimated duration (base + 40 x increment, seconds).
+SPEEDS = (("ultrabullet", 29), ("bullet", 179), ("blitz", 479), ("rapid", 1499), ("classical", float("inf")))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which games to keep; a game must pass all of them."""
+
+    max_rating: int | None = None  #: both players at or below (the paper's rating cap)
+    min_rating: int | None = None  #: both players at or above
+    speeds: tuple[str, ...] = ()  #: e.g. ("blitz", "rapid"); empty keeps all
+    min_moves: int = 1  #: full moves
+
+
+@dataclass
+class Game:
+    """One candidate game: its SAN moves, result, players' ratings and time control."""
+
+    sans: list[str]
+    result: str
+    ratings: tuple[float | None, float | None]
+    time_control: str = "-"
+
+
+@dataclass
+class Summary:
+    """Games kept and dropped, by reason."""
+
+    kept: int = 0
+    dropped: Counter = field(default_factory=Counter)
+    malformed: list[str] = field(default_factory=list)
+    characters: int = 0
+
+    def describe(self) -> str:
+        lines = [f"kept {self.kept} games ({self.characters} characters)"]
+        for reason, count in sorted(self.dropped.items()):
+            lines.append(f"dropped {count}: {reason}")
+        return "\n".join(lines)
+
+
+def speed_of(time_control: str) -> str | None:
+    """Lichess's speed class of a PGN TimeControl such as '180+2' (None when there is none)."""
+    match = re.fullmatch(r"(\d+)\+(\d+)", time_control or "")
+    if not match:
+        return None
+    estimate = int(match.group(1)) + 40 * int(match.group(2))
+    return next(name for name, limit in SPEEDS if estimate <= limit)
+
+
+def open_text(path: Path) -> TextIO:
+    """A text stream over a .pgn, .pgn.gz or .pgn.zst file, decompressed as it is read."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    if path.suffix == ".zst":
+        import zstandard
+
+        raw = open(path, "rb")
+        return io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True),
+                                encoding="utf-8", errors="replace")
+    return open(path, encoding="utf-8", errors="replace")
+
+
+def _rating(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "", "?") else None
+    except ValueError:
+        return None
+
+
+def pgn_games(path: Path, summary: Summary) -> Iterator[Game]:
+    """The games of a PGN file; malformed ones are counted, reported and skipped."""
+    with open_text(path) as handle:
+        number = 0
+        while True:
+            game = chess.pgn.read_game(handle, Visitor=QuietGameBuilder)
+            if game is None:
+                return
+            number += 1
+            if game.errors:
+                summary.dropped["malformed"] += 1
+                summary.malformed.append(f"{path} game {number}: {game.errors[0]}")
+                continue
+            if game.headers.get("FEN") or game.headers.get("Variant", "Standard").lower() not in ("standard", "chess"):
+                summary.dropped["not from the standard start"] += 1
+                continue
+            board = game.board()
+            sans = []
+            for move in game.mainline_moves():
+                sans.append(board.san(move))
+                board.push(move)
+            headers = game.headers
+            yield Game(sans, headers.get("Result", "*"),
+                       (_rating(headers.get("WhiteElo")), _rating(headers.get("BlackElo"))),
+                       headers.get("TimeControl", "-"))
+
+
+def run_folder_games(folder: Path, ratings: dict[str, float], summary: Summary) -> Iterator[Game]:
+    """The games of an arena run folder; players' ratings come from ``ratings`` or its standings.json."""
+    if not ratings and (folder / "standings.json").exists():
+        ratings = {row["player"]: row["rating"] for row in json.loads((folder / "standings.json").read_text())
+                   if row.get("rating") is not None}
+    for record in read_records(folder):
+        if record.start_fen:
+            summary.dropped["not from the standard start"] += 1
+            continue
+        if record.termination.is_forfeit:
+            summary.dropped["forfeited (illegal move, crash, timeout)"] += 1
+            continue
+        tc = record.white.time_control or "-"
+        yield Game([move.san for move in record.moves], record.result,
+                   (ratings.get(record.white.name), ratings.get(record.black.name)), tc)
+
+
+def keep(game: Game, filters: Filters, summary: Summary) -> bool:
+    """Whether a game passes the filters; the reason it does not is counted."""
+    reason = None
+    white, black = game.ratings
+    if game.result not in ("1-0", "0-1", "1/2-1/2"):
+        reason = "unfinished (no result)"
+    elif (len(game.sans) + 1) // 2 < filters.min_moves:
+        reason = f"shorter than {filters.min_moves} moves"
+    elif (filters.max_rating is not None or filters.min_rating is not None) and (white is None or black is None):
+        reason = "a player's rating is unknown"
+    elif filters.max_rating is not None and max(white, black) > filters.max_rating:  # type: ignore[type-var]
+        reason = f"a player rated above {filters.max_rating}"
+    elif filters.min_rating is not None and min(white, black) < filters.min_rating:  # type: ignore[type-var]
+        reason = f"a player rated below {filters.min_rating}"
+    elif filters.speeds and speed_of(game.time_control) not in filters.speeds:
+        reason = f"time control not {'/'.join(filters.speeds)}"
+    if reason is not None:
+        summary.dropped[reason] += 1
+        return False
+    return True
+
+
+def game_transcript(sans: list[str]) -> str:
+    """``;1.e4 e5 2.Nf3`` for a list of SAN moves."""
+    parts = [";"]
+    for ply, san in enumerate(sans):
+        if ply % 2 == 0:
+            parts.append(f"{ply // 2 + 1}.")
+        parts.append(san)
+        parts.append(" ")
+    return "".join(parts).rstrip()
+
+
+@dataclass
+class Shards:
+    """Where a prepared data set lies, and what it holds."""
+
+    folder: Path
+
+    def tokens(self, split: str) -> np.ndarray:
+        """A split's characters, memory-mapped (a split can be empty)."""
+        path = self.folder / f"{split}.bin"
+        if path.stat().st_size == 0:
+            return np.zeros(0, dtype=np.uint8)
+        return np.memmap(path, dtype=np.uint8, mode="r")
+
+    def starts(self, split: str) -> np.ndarray:
+        return np.load(self.folder / f"{split}.starts.npy")
+
+    def meta(self) -> dict[str, Any]:
+        return json.loads((self.folder / "meta.json").read_text())
+
+
+def prepare(
+    sources: list[dict[str, Any]],
+    filters: Filters,
+    out: Path,
+    validation: float = 0.05,
+    seed: int = 0,
+    tokenizer: CharTokenizer = CharTokenizer(),
+) -> Summary:
+    """Stream every source, keep the games that pass, and write train/val shards to ``out``.
+
+    A source is ``{path: FILE.pgn[.gz|.zst]}`` or ``{run: RUN_FOLDER, ratings: {name: rating}}``.
+    Each game goes to validation with probability ``validation`` (seeded).
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    summary = Summary()
+    rng = random.Random(seed)
+    writers = {split: open(out / f"{split}.bin.tmp", "wb") for split in ("train", "val")}
+    starts: dict[str, list[int]] = {"train": [], "val": []}
+    offsets = {"train": 0, "val": 0}
+    try:
+        for source in sources:
+            for game in _games(source, summary):
+                if not keep(game, filters, summary):
+                    continue
+                try:
+                    tokens = bytes(tokenizer.encode(game_transcript(game.sans)))
+                except ValueError as error:
+                    summary.dropped["characters outside the vocabulary"] += 1
+                    summary.malformed.append(str(error))
+                    continue
+                split = "val" if rng.random() < validation else "train"
+                starts[split].append(offsets[split])
+                writers[split].write(tokens)
+                offsets[split] += len(tokens)
+                summary.kept += 1
+                summary.characters += len(tokens)
+    finally:
+        for handle in writers.values():
+            handle.close()
+    if summary.kept == 0:
+        raise ConfigError(f"no game passed the filters; {summary.describe()}")
+    for split in ("train", "val"):
+        (out / f"{split}.bin.tmp").replace(out / f"{split}.bin")
+        np.save(out / f"{split}.starts.npy", np.array(starts[split], dtype=np.int64))
+    meta = {
+        "tokenizer": tokenizer.to_dict(),
+        "games": {split: len(starts[split]) for split in starts},
+        "characters": offsets,
+        "dropped": dict(summary.dropped),
+        "filters": filters.__dict__,
+    }
+    (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return summary
+
+
+def _games(source: dict[str, Any], summary: Summary) -> Iterator[Game]:
+    if "path" in source:
+        path = Path(source["path"])
+        if not path.is_file():
+            raise ConfigError(f"data source {str(path)!r} does not exist")
+        return pgn_games(path, summary)
+    folder = Path(source["run"])
+    if not (folder / JSONL_NAME).exists():
+        raise ConfigError(f"data source {str(folder)!r} is not an arena run folder (no {JSONL_NAME})")
+    return run_folder_games(folder, dict(source.get("ratings") or {}), summary)

@@ -1,0 +1,201 @@
+"""Training: data preparation from PGN (plain, gzip, zstd) and run folders, a real tiny run, resume."""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import chess
+import pytest
+import torch
+import zstandard
+
+from arena.spec import PlayerSpec, build_player
+from arena import MoveRequest
+from arena_plugins.training.config import load_training
+from arena_plugins.training.data import Filters, Shards, prepare
+from arena_plugins.training.trainer import ChessFormerTrainer
+from arena_plugins.transformer.checkpoint import load_model
+from conftest import run_arena
+
+
+def game(white_elo, black_elo, result, moves="1. e4 e5 2. Nf3 Nc6 3. Bb5 a6", tc="180+2", extra=""):
+    return (f'[Event "t"]\n[WhiteElo "{white_elo}"]\n[BlackElo "{black_elo}"]\n[TimeControl "{tc}"]\n'
+            f'[Result "{result}"]\n{extra}\n{moves} {result}\n\n')
+
+
+PGN = "".join([
+    game(1200, 1400, "1-0"),                       # kept
+    game(1500, 1450, "0-1"),                       # kept (both at or below the cap)
+    game(1501, 1300, "1-0"),                       # dropped: above the cap
+    game(1200, 1300, "*"),                         # dropped: unfinished
+    game(1200, 1300, "1-0", moves="1. e4 e5 2. Ke3 Nc6"),  # malformed: illegal move
+    game(1200, 1300, "1/2-1/2", tc="60+0"),        # dropped: bullet
+    game(1200, 1300, "1-0", moves="1. e4"),        # dropped: too short
+    game("?", 1300, "1-0"),                        # dropped: rating unknown
+    game(900, 1000, "1/2-1/2", tc="600+5"),        # kept (rapid)
+])
+FILTERS = Filters(max_rating=1500, speeds=("blitz", "rapid"), min_moves=2)
+
+
+def test_data_step_keeps_and_drops_exactly_by_the_filters(tmp_path):
+    plain = tmp_path / "games.pgn"
+    plain.write_text(PGN)
+    (tmp_path / "games.pgn.zst").write_bytes(zstandard.ZstdCompressor().compress(PGN.encode()))
+    with gzip.open(tmp_path / "games.pgn.gz", "wt") as handle:
+        handle.write(PGN)
+    summaries = []
+    for name in ("games.pgn", "games.pgn.zst", "games.pgn.gz"):
+        out = tmp_path / f"shards-{name}"
+        summary = prepare([{"path": str(tmp_path / name)}], FILTERS, out, validation=0.01, seed=1)
+        summaries.append(summary)
+        shards = Shards(out)
+        games = len(shards.starts("train")) + len(shards.starts("val"))
+        assert games == summary.kept == 3
+        semicolon = shards.meta()["tokenizer"]["vocabulary"].index(";")
+        assert int((shards.tokens("train") == semicolon).sum()) == len(shards.starts("train"))
+    summary = summaries[0]
+    assert dict(summary.dropped) == {
+        "a player rated above 1500": 1,
+        "unfinished (no result)": 1,
+        "malformed": 1,
+        "time control not blitz/rapid": 1,
+        "shorter than 2 moves": 1,
+        "a player's rating is unknown": 1,
+    }
+    assert "game 5" in summary.malformed[0]
+    assert [dict(s.dropped) for s in summaries[1:]] == [dict(summary.dropped)] * 2
+    # The transcripts are the paper's format, one game after another.
+    shards = Shards(tmp_path / "shards-games.pgn")
+    vocabulary = shards.meta()["tokenizer"]["vocabulary"]
+    text = "".join(vocabulary[t] for t in shards.tokens("train")) + "".join(vocabulary[t] for t in shards.tokens("val"))
+    assert ";1.e4 e5 2.Nf3 Nc6 3.Bb5 a6" in text
+
+
+@pytest.fixture(scope="module")
+def expert_run(tmp_path_factory):
+    """Games played by arena itself: Stockfish at low strengths, from random openings."""
+    folder = tmp_path_factory.mktemp("experts")
+    league = folder / "experts.yaml"
+    league.write_text("""
+seed: 3
+concurrency: 2
+games_in_flight: 2
+players:
+  - {type: stockfish, skill: [0, 3], nodes: 60}
+  - {type: stockfish, name: sf-d, depth: 1}
+schedule: {games: 24}
+openings: {type: random, plies: 6}
+rules: {max_moves: 60}
+""")
+    done = run_arena("league", str(league), "--out", str(folder / "run"), "--quiet")
+    assert done.returncode == 0, done.stderr
+    return folder / "run"
+
+
+def training_file(tmp_path, run, max_steps=300, **train):
+    settings = {"max_steps": max_steps, "batch_size": 16, "learning_rate": 3e-3, "min_lr": 3e-4,
+                "warmup_steps": 20, "eval_interval": 100, "eval_batches": 4, "checkpoint_interval": 100, **train}
+    lines = "\n".join(f"  {key}: {value}" for key, value in settings.items())
+    path = tmp_path / "train.yaml"
+    path.write_text(f"""
+seed: 5
+data:
+  sources: [{{run: {run}}}]
+  validation: 0.1
+model: {{size: tiny, n_layer: 2, n_head: 2, n_embd: 64, block_size: 128}}
+train:
+{lines}
+""")
+    return path
+
+
+def _first_try_legal_rate(checkpoint, plugins, boards):
+    player = build_player(PlayerSpec("transformer", {"checkpoint": str(checkpoint), "temperature": 1.0}), plugins)
+    player.start()
+    replies = player.choose([MoveRequest(f"g{i}", board, seed=i) for i, board in enumerate(boards)])
+    return sum(reply.move is not None for reply in replies) / len(boards)
+
+
+def test_a_tiny_model_learns_arena_games_and_plays_more_legal_moves(tmp_path, expert_run, plugins):
+    config = load_training(training_file(tmp_path, expert_run), out=tmp_path / "out")
+    checkpoint = ChessFormerTrainer().train(config, echo=lambda line: None, quiet=True)
+    model, _, meta = load_model(checkpoint)
+    assert meta["iter_num"] == 300
+    assert meta["best_val_loss"] < 0.6 * math.log(32)  # well below the uniform baseline
+    boards = []
+    for plies in (0, 1, 2, 3, 4, 5, 6, 7) * 4:
+        board = chess.Board()
+        rng = torch.Generator().manual_seed(plies + len(boards))
+        for _ in range(plies):
+            moves = list(board.legal_moves)
+            board.push(moves[int(torch.randint(len(moves), (1,), generator=rng))])
+        boards.append(board)
+    random_weights = tmp_path / "random.pt"
+    from arena_plugins.transformer.checkpoint import save_checkpoint
+    from arena_plugins.transformer.model import GPT
+    from arena_plugins.transformer.tokenizer import CharTokenizer
+
+    torch.manual_seed(0)
+    save_checkpoint(random_weights, GPT(model.config), CharTokenizer())
+    trained = _first_try_legal_rate(checkpoint, plugins, boards)
+    untrained = _first_try_legal_rate(random_weights, plugins, boards)
+    print(f"first-try legal moves: trained {trained:.2f}, random weights {untrained:.2f}")
+    assert trained >= untrained + 0.25
+
+
+def _weights(path):
+    return load_model(path)[0].state_dict()
+
+
+def test_resumed_training_reaches_the_same_weights(tmp_path, expert_run):
+    whole = load_training(training_file(tmp_path, expert_run, max_steps=30, checkpoint_interval=10), tmp_path / "a")
+    ChessFormerTrainer().train(whole, echo=lambda line: None, quiet=True)
+    parts = load_training(training_file(tmp_path, expert_run, max_steps=30, checkpoint_interval=10), tmp_path / "b")
+    ChessFormerTrainer().train(parts, echo=lambda line: None, quiet=True, stop_after=13)
+    assert load_model(tmp_path / "b" / "last.pt")[2]["iter_num"] == 13
+    ChessFormerTrainer().train(parts, echo=lambda line: None, quiet=True)
+    a, b = _weights(tmp_path / "a" / "last.pt"), _weights(tmp_path / "b" / "last.pt")
+    assert all(torch.equal(a[key], b[key]) for key in a)
+
+
+def test_sigkill_during_training_then_rerun_continues_identically(tmp_path, expert_run):
+    reference = load_training(training_file(tmp_path, expert_run, max_steps=120, checkpoint_interval=20,
+                                            eval_interval=60), tmp_path / "ref")
+    ChessFormerTrainer().train(reference, echo=lambda line: None, quiet=True)
+    path = training_file(tmp_path, expert_run, max_steps=120, checkpoint_interval=20, eval_interval=60)
+    out = tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-m", "arena", "train", str(path), "--out", str(out), "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while not (out / "step-40.pt").exists():
+        assert process.poll() is None and time.time() < deadline, process.communicate()
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    done = run_arena("train", str(path), "--out", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "resuming from" in done.stdout
+    a, b = _weights(tmp_path / "ref" / "last.pt"), _weights(out / "last.pt")
+    assert all(torch.equal(a[key], b[key]) for key in a)
+
+
+def test_training_file_errors_name_the_key(tmp_path):
+    cases = [
+        ("data: {sources: []}\n", "data.sources: give a list"),
+        ("data: {sources: [{path: x.pgn}]}\nmodel: {size: huge}\n", "model.size: 'huge' is not one of"),
+        ("data: {sources: [{path: x.pgn}]}\ntrain: {max_step: 3}\n", "train.max_step: unknown key"),
+        ("data: {sources: [{path: x.pgn}]}\ntrain: {batch_size: 0}\n", "train.batch_size: 0 must be"),
+        ("data: {sources: [{path: missing.pgn}]}\n", "missing.pgn' does not exist"),
+    ]
+    for text, message in cases:
+        path = tmp_path / "bad.yaml"
+        path.write_text(text)
+        done = run_arena("train", str(path), "--out", str(tmp_path / "never"))
+        assert done.returncode == 2 and message in done.stderr, (text, done.stderr)
+        assert "Traceback" not in done.stderr
