@@ -17,7 +17,7 @@ from arena.record import Termination
 from arena.results import read_records
 from arena.spec import PlayerSpec, build_player
 from arena_plugins.transformer.checkpoint import CheckpointError, load_model, save_checkpoint
-from arena_plugins.transformer.inference import Batch
+from arena_plugins.transformer.inference import Session
 from arena_plugins.transformer.model import GPT, GPTConfig
 from arena_plugins.transformer.tokenizer import PAPER_VOCABULARY, CharTokenizer, transcript
 
@@ -120,30 +120,45 @@ def test_batched_cached_logits_equal_one_at_a_time_full_recomputation():
     model = tiny_model(seed=1)
     tokenizer = CharTokenizer()
     prompts = [tokenizer.encode(transcript(board)) for board in boards(*GAMES)]
-    batch = Batch(model, prompts, [None] * len(prompts), extra=3)
+    session = Session(model)
     with torch.no_grad():
-        last = batch.prefill()
-        appended = torch.tensor([tokenizer.encode("N")[0]] * len(prompts))
-        after = batch.step(appended)
+        rows, last = session.prefill([f"g{i}" for i in range(len(prompts))], prompts, extra=3)
+        appended = [tokenizer.encode("N")[0]] * len(prompts)
+        after = session.step(rows, appended, [True] * len(prompts))
         for row, tokens in enumerate(prompts):
-            full = model(torch.tensor([tokens + [appended[row].item()]]))[0][0]
+            full = model(torch.tensor([tokens + [appended[row]]]))[0][0]
             torch.testing.assert_close(last[row], full[-2], atol=1e-5, rtol=1e-4)
             torch.testing.assert_close(after[row], full[-1], atol=1e-5, rtol=1e-4)
 
 
-def test_keys_and_values_kept_from_the_previous_move_give_the_same_logits():
-    model = tiny_model(seed=2)
+def _game_prompts(script: str, plies: int) -> list[int]:
+    board = chess.Board()
+    for san in script.split()[:plies]:
+        board.push_san(san)
+    return CharTokenizer().encode(transcript(board))
+
+
+SCRIPTS = ("e4 c5 Nf3 d6 d4 cxd4 Nxd4 Nf6 Nc3 a6 Be3 e5 Nb3 Be6 f3 Be7 Qd2 O-O O-O-O Nbd7",
+           "d4 d5 c4 e6 Nc3 Nf6 Bg5 Be7 e3 O-O Nf3 h6 Bh4 b6 cxd5 Nxd5 Bxe7 Qxe7 Nxd5 exd5")
+
+
+def test_keys_and_values_kept_between_moves_give_the_same_logits_even_after_packing():
+    model = tiny_model(seed=2, block_size=128)
+    # Few spare columns: rows get packed to the left several times during these games.
+    session = Session(model, spare_columns=0)
     tokenizer = CharTokenizer()
-    first = [tokenizer.encode(transcript(board)) for board in boards("e4 e5", "d4 d5 c4")]
-    later = [tokenizer.encode(transcript(board)) for board in boards("e4 e5 Nf3 Nc6", "d4 d5 c4 e6 Nc3")]
-    with torch.no_grad():
-        batch = Batch(model, first, [None, None], extra=0)
-        batch.prefill()
-        kept = [batch.keep(row, tokens) for row, tokens in enumerate(first)]
-        reused = Batch(model, later, kept, extra=0)
-        assert reused.reused_tokens > 0
-        fresh = Batch(model, later, [None, None], extra=0)
-        torch.testing.assert_close(reused.prefill(), fresh.prefill(), atol=1e-5, rtol=1e-4)
+    for plies in range(2, 21):
+        prompts = [_game_prompts(script, plies) for script in SCRIPTS]
+        before = session.computed
+        with torch.no_grad():
+            rows, kept = session.prefill(["a", "b"], prompts, extra=4)
+            # A garbage continuation that the next move must throw away.
+            session.step(rows, tokenizer.encode("xx"), [True, True])
+            fresh = Session(model).prefill(["a", "b"], prompts, extra=0)[1]
+        torch.testing.assert_close(kept, fresh, atol=1e-5, rtol=1e-4)
+        if plies > 2:
+            assert session.computed - before < sum(len(p) for p in prompts) / 2  # only the new characters ran
+    assert session.packings >= 1 and session.capacity == model.config.block_size
 
 
 def _requests(seed=7):

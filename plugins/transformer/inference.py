@@ -1,28 +1,26 @@
-"""Batched inference over sequences of different lengths, with keys and values kept between moves.
+"""Batched inference for many games at once, each game keeping its keys and values between moves.
 
-A :class:`Batch` lays its rows out left-padded in one key/value cache, so all
-rows end in the same column and grow together one column per generated
-character. Each row may start from a :class:`GameCache` -- the keys and values
-of that game's previous prompt -- and then only the tokens that are new since
-(the last moves and move number) go through the model.
+A :class:`Session` belongs to one player. Every game it serves has a row (a
+slot) in one key/value buffer that lives across moves. All rows share the
+buffer's columns: each call appends the same columns to every row, and a row
+marks which of its columns hold its game's tokens (the rest are holes: other
+games' new tokens, discarded generations, padding). Positions are explicit
+per token, so holes cost nothing but a little attention bandwidth; when the
+columns run out, each row's tokens are packed to the left.
+
+So a move only runs the characters new since the game's previous move (the
+last moves and the move number) and the characters it generates, for all
+games in one batch, without copying any game's cache.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import torch
 
 from .model import GPT, KVCache
 
-
-@dataclass
-class GameCache:
-    """The keys and values of a game's tokens, kept from its previous move."""
-
-    tokens: list[int]
-    keys: torch.Tensor  #: (layers, heads, len(tokens), head size)
-    values: torch.Tensor
+#: Columns beyond the model's context, so that packing (a copy) is rare.
+SPARE_COLUMNS = 512
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
@@ -33,120 +31,186 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
     return length
 
 
-class Batch:
-    """Rows of token sequences run together through the model, on top of what each game kept."""
+class Session:
+    """The key/value rows of the games a player is serving."""
 
-    def __init__(self, model: GPT, sequences: list[list[int]], kept: list[GameCache | None], extra: int):
+    def __init__(self, model: GPT, spare_columns: int = SPARE_COLUMNS):
         self.model = model
-        self.sequences = sequences
         parameter = next(model.parameters())
-        self.device, dtype = parameter.device, parameter.dtype
-        lengths = [len(tokens) for tokens in sequences]
-        # Reuse at most all but the last token: its logits are needed to continue.
-        reusable = [
-            min(_common_prefix(cache.tokens, tokens), len(tokens) - 1) if cache is not None else 0
-            for cache, tokens in zip(kept, sequences)
-        ]
-        self.width = max(lengths)  # columns of the longest prompt; every prompt ends here
-        self.new = max(length - reused for length, reused in zip(lengths, reusable))
-        self.start = torch.tensor([self.width - length for length in lengths], device=self.device)
-        self.cache = KVCache(model.config, len(sequences), self.width + extra, self.device, dtype)
-        # Padding columns are read (masked) by attention, so they must hold numbers, not leftovers.
-        for row, length in enumerate(lengths):
-            self.cache.keys[:, row, :, : self.width - length] = 0
-            self.cache.values[:, row, :, : self.width - length] = 0
-        first_new = self.width - self.new
-        for row, (cache, length) in enumerate(zip(kept, lengths)):
-            reused = length - self.new  # the same number of new columns for every row
-            if cache is not None and reused > 0:
-                begin = self.width - length
-                self.cache.keys[:, row, :, begin:begin + reused] = cache.keys[:, :, :reused]
-                self.cache.values[:, row, :, begin:begin + reused] = cache.values[:, :, :reused]
-        self.cache.length = first_new
-        self.reused_tokens = sum(max(0, length - self.new) for length in lengths)
+        self.device, self.dtype = parameter.device, parameter.dtype
+        self.rows: dict[str, int] = {}  #: game id -> row
+        self.free: list[int] = []
+        self.tokens: list[list[int]] = []  #: per row, its game's tokens in order
+        self.columns: list[list[int]] = []  #: per row, the column of each of those tokens
+        self.capacity = model.config.block_size + spare_columns
+        self.cache = KVCache(model.config, 0, self.capacity, self.device, self.dtype)
+        self.valid = torch.zeros((0, self.capacity), dtype=torch.bool)
+        self.length = 0  #: columns in use, the same for every row
+        self.computed = 0  #: tokens run through the model (for benchmarks)
+        self.packings = 0  #: times the rows were packed to the left
 
-    def _mask(self, query_columns: torch.Tensor, total: int) -> torch.Tensor:
-        """(rows, 1, queries, total): a query sees its row's tokens up to itself, never padding."""
-        keys = torch.arange(total, device=self.device)
-        allowed = (keys[None, None, :] >= self.start[:, None, None]) & (keys[None, None, :] <= query_columns[None, :, None])
-        # A padding query would see nothing (NaN): let it see itself; its output is never read.
-        allowed |= keys[None, None, :] == query_columns[None, :, None]
-        return allowed[:, None]
+    # -- rows ---------------------------------------------------------------------------------------
 
-    def _positions(self, columns: torch.Tensor) -> torch.Tensor:
-        return (columns[None, :] - self.start[:, None]).clamp(min=0)
+    def release(self, game_id: str) -> None:
+        """Forget a finished game; its row serves the next game."""
+        row = self.rows.pop(game_id, None)
+        if row is not None:
+            self.valid[row] = False
+            self.tokens[row], self.columns[row] = [], []
+            self.free.append(row)
 
-    def prefill(self) -> torch.Tensor:
-        """Run every row's new prompt tokens; the logits at each prompt's last position (rows, vocab)."""
-        first = self.width - self.new
-        columns = torch.arange(first, self.width, device=self.device)
-        idx = torch.zeros((len(self.sequences), self.new), dtype=torch.long)
-        for row, tokens in enumerate(self.sequences):
-            tail = tokens[max(0, len(tokens) - self.new):]
-            idx[row, self.new - len(tail):] = torch.tensor(tail, dtype=torch.long)
-        logits = self.model.extend(
-            idx.to(self.device), self._positions(columns), self._mask(columns, self.width), self.cache
-        )
-        return logits[:, -1]
+    def _row(self, game_id: str) -> int:
+        if game_id in self.rows:
+            return self.rows[game_id]
+        if not self.free:
+            self._grow(rows=max(1, len(self.tokens)))
+        row = self.free.pop(0)
+        self.rows[game_id] = row
+        return row
 
-    def step(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Append one token to every row; the logits after it (rows, vocab)."""
-        column = torch.tensor([self.cache.length], device=self.device)
-        logits = self.model.extend(
-            tokens.view(-1, 1).to(self.device), self._positions(column), self._mask(column, self.cache.length + 1),
-            self.cache,
-        )
-        return logits[:, -1]
+    def _grow(self, rows: int = 0, columns: int = 0) -> None:
+        """Reallocate the buffer with more rows or columns (rare: it copies everything)."""
+        old_rows = len(self.tokens)
+        cache = KVCache(self.model.config, old_rows + rows, self.capacity + columns, self.device, self.dtype)
+        cache.keys[:, :old_rows, :, : self.length] = self.cache.keys[:, :, :, : self.length]
+        cache.values[:, :old_rows, :, : self.length] = self.cache.values[:, :, :, : self.length]
+        valid = torch.zeros((old_rows + rows, self.capacity + columns), dtype=torch.bool)
+        valid[:old_rows, : self.capacity] = self.valid
+        self.cache, self.valid = cache, valid
+        self.capacity += columns
+        self.tokens += [[] for _ in range(rows)]
+        self.columns += [[] for _ in range(rows)]
+        self.free += list(range(old_rows, old_rows + rows))
 
-    def extend_tree(self, branches: list[list[list[int]]]) -> list[list[torch.Tensor]]:
-        """Run, for each row, several continuations of its prompt side by side (a tree).
+    def _room(self, needed: int) -> None:
+        """Make sure ``needed`` more columns fit: pack rows to the left, or grow."""
+        if self.length + needed <= self.capacity:
+            return
+        self.packings += 1
+        width = max((len(columns) for columns in self.columns), default=0)
+        for row, columns in enumerate(self.columns):
+            if not columns:
+                continue
+            index = torch.tensor(columns, device=self.device)
+            count = len(columns)
+            self.cache.keys[:, row, :, :count] = self.cache.keys[:, row, :, index]
+            self.cache.values[:, row, :, :count] = self.cache.values[:, row, :, index]
+            self.columns[row] = list(range(count))
+            self.valid[row] = False
+            self.valid[row, :count] = True
+        self.length = width
+        if self.length + needed > self.capacity:
+            self._grow(columns=self.length + needed - self.capacity)
 
-        ``branches[row]`` lists token sequences that all follow the row's
-        prompt. Each token sees the prompt and its own branch's earlier tokens
-        only. Returns, per row and branch, the logits after each of its tokens.
+    # -- running tokens -----------------------------------------------------------------------------
+
+    def _run(self, idx: torch.Tensor, positions: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+        rows = idx.shape[0]
+        view = KVCache.__new__(KVCache)
+        view.keys, view.values, view.length = self.cache.keys[:, :rows], self.cache.values[:, :rows], self.length
+        logits = self.model.extend(idx.to(self.device), positions.to(self.device), allowed.to(self.device), view)
+        self.length = view.length
+        return logits
+
+    def _allowed(self, start: int, steps: int) -> torch.Tensor:
+        """(rows, 1, steps, start + steps): a query at column start+q sees its row's valid columns up to itself."""
+        rows = len(self.tokens)
+        end = start + steps
+        keys = torch.arange(end)
+        queries = start + torch.arange(steps)
+        seen = self.valid[:rows, None, :end] & (keys[None, None, :] <= queries[None, :, None])
+        # A query with nothing to see (padding, a row not asked) would give NaN: let it see itself.
+        seen |= keys[None, None, :] == queries[None, :, None]
+        return seen[:, None]
+
+    def prefill(self, game_ids: list[str], prompts: list[list[int]], extra: int) -> tuple[list[int], torch.Tensor]:
+        """Run each game's prompt tokens that are not in its row yet; reserve ``extra`` columns after.
+
+        Returns the games' rows and the logits at each prompt's last position (games, vocab).
         """
-        rows = len(branches)
-        widths = [sum(len(branch) for branch in row) for row in branches]
-        width = max(widths + [1])
-        base = self.cache.length
-        idx = torch.zeros((rows, width), dtype=torch.long)
-        positions = torch.zeros((rows, width), dtype=torch.long)
-        branch_of = torch.full((rows, width), -1, dtype=torch.long)
-        lengths = torch.tensor([len(tokens) for tokens in self.sequences])
-        for row, row_branches in enumerate(branches):
+        rows = [self._row(game_id) for game_id in game_ids]
+        fresh = []
+        for row, prompt in zip(rows, prompts):
+            # Keep the longest common prefix (always leave the last token to run: its logits are needed).
+            keep = min(_common_prefix(self.tokens[row], prompt), len(prompt) - 1)
+            for column in self.columns[row][keep:]:
+                self.valid[row, column] = False
+            self.tokens[row], self.columns[row] = self.tokens[row][:keep], self.columns[row][:keep]
+            fresh.append(prompt[keep:])
+        steps = max(len(tokens) for tokens in fresh)
+        self._room(steps + extra)
+        start = self.length
+        total_rows = len(self.tokens)
+        idx = torch.zeros((total_rows, steps), dtype=torch.long)
+        positions = torch.zeros((total_rows, steps), dtype=torch.long)
+        for row, tokens in zip(rows, fresh):
+            offset = steps - len(tokens)  # right-aligned: every prompt ends in the block's last column
+            idx[row, offset:] = torch.tensor(tokens, dtype=torch.long)
+            positions[row, offset:] = len(self.tokens[row]) + torch.arange(len(tokens))
+            new_columns = list(range(start + offset, start + steps))
+            self.valid[row, new_columns] = True
+            self.tokens[row] += tokens
+            self.columns[row] += new_columns
+        self.computed += sum(len(tokens) for tokens in fresh)
+        logits = self._run(idx, positions, self._allowed(start, steps))
+        return rows, logits[rows, -1]
+
+    def step(self, rows: list[int], tokens: list[int], keep: list[bool]) -> torch.Tensor:
+        """Append one token to each of ``rows``; ``keep`` says which become part of their game.
+
+        Returns the logits after each token (rows, vocab).
+        """
+        column = self.length
+        total_rows = len(self.tokens)
+        idx = torch.zeros((total_rows, 1), dtype=torch.long)
+        positions = torch.zeros((total_rows, 1), dtype=torch.long)
+        for row, token, kept in zip(rows, tokens, keep):
+            idx[row, 0] = token
+            positions[row, 0] = len(self.tokens[row])
+            if kept:
+                self.valid[row, column] = True
+                self.tokens[row].append(token)
+                self.columns[row].append(column)
+        self.computed += len(rows)
+        logits = self._run(idx, positions, self._allowed(column, 1))
+        return logits[rows, -1]
+
+    def tree(self, rows: list[int], branches: list[list[list[int]]]) -> list[list[torch.Tensor]]:
+        """Run several continuations of each row's prompt side by side, as scratch (not kept).
+
+        ``branches[i]`` are token sequences following ``rows[i]``'s tokens; each
+        token sees the prompt and its own branch's earlier tokens. Returns, per
+        row and branch, the logits after each of its tokens.
+        """
+        width = max([sum(len(branch) for branch in row_branches) for row_branches in branches] + [1])
+        self._room(width)
+        start = self.length
+        total_rows = len(self.tokens)
+        idx = torch.zeros((total_rows, width), dtype=torch.long)
+        positions = torch.zeros((total_rows, width), dtype=torch.long)
+        branch_of = torch.full((total_rows, width), -1, dtype=torch.long)
+        for row, row_branches in zip(rows, branches):
             at = 0
             for number, branch in enumerate(row_branches):
                 idx[row, at:at + len(branch)] = torch.tensor(branch, dtype=torch.long)
-                positions[row, at:at + len(branch)] = lengths[row] + torch.arange(len(branch))
+                positions[row, at:at + len(branch)] = len(self.tokens[row]) + torch.arange(len(branch))
                 branch_of[row, at:at + len(branch)] = number
                 at += len(branch)
-        # Prompt columns as usual; tree columns only within the same branch and not later in it.
-        total = base + width
-        keys = torch.arange(total)
-        prompt = (keys[None, None, :] >= self.start.cpu()[:, None, None]) & (keys[None, None, :] < base)
-        key_branch = torch.cat([torch.full((rows, base), -2, dtype=torch.long), branch_of], dim=1)
-        query_columns = base + torch.arange(width)
-        same = (key_branch[:, None, :] == branch_of[:, :, None]) & (keys[None, None, :] <= query_columns[None, :, None])
-        allowed = (prompt | same) & (branch_of[:, :, None] >= 0) | (keys[None, None, :] == query_columns[None, :, None])
-        logits = self.model.extend(
-            idx.to(self.device), positions.to(self.device), allowed[:, None].to(self.device), self.cache
-        )
-        result: list[list[torch.Tensor]] = []
-        for row, row_branches in enumerate(branches):
+            self.computed += at
+        end = start + width
+        keys = torch.arange(end)
+        queries = start + torch.arange(width)
+        prompt = self.valid[:total_rows, None, :end] & (keys[None, None, :] < start)
+        key_branch = torch.cat([torch.full((total_rows, start), -2, dtype=torch.long), branch_of], dim=1)
+        same = (key_branch[:, None, :] == branch_of[:, :, None]) & (keys[None, None, :] <= queries[None, :, None])
+        allowed = ((prompt | same) & (branch_of[:, :, None] >= 0)) | (keys[None, None, :] == queries[None, :, None])
+        logits = self._run(idx, positions, allowed[:, None])
+        self.length = start  # the branches were scratch: the next call writes over them
+        result = []
+        for row, row_branches in zip(rows, branches):
             at, row_logits = 0, []
             for branch in row_branches:
                 row_logits.append(logits[row, at:at + len(branch)])
                 at += len(branch)
             result.append(row_logits)
         return result
-
-    def keep(self, row: int, tokens: list[int]) -> GameCache:
-        """What row ``row`` has computed for its first ``len(tokens)`` tokens, to reuse next move.
-
-        A view into this batch's cache, not a copy: copying every game's keys
-        and values out costs more than the model itself late in a game. The
-        buffer lives until the games that point into it have moved on.
-        """
-        begin = int(self.start[row])
-        end = begin + len(tokens)
-        return GameCache(list(tokens), self.cache.keys[:, row, :, begin:end], self.cache.values[:, row, :, begin:end])

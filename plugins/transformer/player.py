@@ -72,7 +72,7 @@ class TransformerPlayer(Player):
         self.device_option, self.dtype_option = device, dtype
         self.max_chars = max_chars
         self.model: Any = None
-        self._kept: dict[str, Any] = {}
+        self.session: Any = None
 
     def default_name(self) -> str:
         return os.path.splitext(os.path.basename(self.checkpoint))[0]
@@ -94,6 +94,9 @@ class TransformerPlayer(Player):
         self.device = torch.device(device)
         self.model = model.to(device=self.device, dtype=getattr(torch, dtype))
         self._end = self.tokenizer.encode(MOVE_END)[0]
+        from .inference import Session
+
+        self.session = Session(self.model)
 
     def describe(self) -> dict[str, Any]:
         if self.model is None:
@@ -107,11 +110,11 @@ class TransformerPlayer(Player):
         }
 
     def game_over(self, game_id: str, board: chess.Board, result: str) -> None:
-        self._kept.pop(game_id, None)
+        if self.session is not None:
+            self.session.release(game_id)
 
     def close(self) -> None:
-        self.model = None
-        self._kept.clear()
+        self.model = self.session = None
 
     def choose(self, requests: list[MoveRequest]) -> list[MoveReply]:
         import torch
@@ -160,27 +163,22 @@ class TransformerPlayer(Player):
         seed = derive_seed(request.seed, "transformer", request.board.ply(), request.attempt)
         return torch.Generator().manual_seed(seed)
 
-    def _batch(self, requests: list[MoveRequest], prompts: list[list[int]], extra: int) -> Any:
-        from .inference import Batch
-
-        kept = [self._kept.get(request.game_id) for request in requests]
-        return Batch(self.model, prompts, kept, extra)
-
     def _sample(self, requests: list[MoveRequest], prompts: list[list[int]]) -> list[MoveReply]:
         import torch
 
         from .sampling import pick
 
-        batch = self._batch(requests, prompts, self.max_chars)
+        rows, logits = self.session.prefill([r.game_id for r in requests], prompts, self.max_chars)
         generators = [self._generator(request) for request in requests]
-        logits = batch.prefill()
         generated: list[list[int]] = [[] for _ in requests]
         logprob = [0.0] * len(requests)
         done = [False] * len(requests)
         for step in range(self.max_chars):
-            tokens = []
+            tokens, keep = [], []
             for row, generator in enumerate(generators):
                 token, log_p = pick(logits[row], self.temperature, self.top_k, generator)
+                # A token is part of the game's transcript if its move had not ended before it.
+                keep.append(not done[row])
                 if not done[row]:
                     generated[row].append(token)
                     logprob[row] += log_p
@@ -190,14 +188,11 @@ class TransformerPlayer(Player):
                 tokens.append(token)
             if all(done) or step == self.max_chars - 1:
                 break
-            logits = batch.step(torch.tensor(tokens))
-        replies = []
-        for row, request in enumerate(requests):
-            raw = self.tokenizer.decode(generated[row])
-            # Everything the model read for this game, to continue from next move.
-            self._kept[request.game_id] = batch.keep(row, prompts[row] + generated[row][:-1])
-            replies.append(self._read_move(request.board, raw, logprob[row]))
-        return replies
+            logits = self.session.step(rows, tokens, keep)
+        return [
+            self._read_move(request.board, self.tokenizer.decode(generated[row]), logprob[row])
+            for row, request in enumerate(requests)
+        ]
 
     def _read_move(self, board: chess.Board, raw: str, logprob: float) -> MoveReply:
         words = raw.replace(";", " ").split()
@@ -222,10 +217,10 @@ class TransformerPlayer(Player):
             sans = [request.board.san(move) for move in moves]
             candidates.append((moves, sans, [self.tokenizer.encode(san + MOVE_END) for san in sans]))
         width = max(sum(len(tokens) - 1 for tokens in entry[2]) for entry in candidates)
-        batch = self._batch(requests, prompts, width)
-        last = torch.log_softmax(batch.prefill().float(), dim=-1)
+        rows, last = self.session.prefill([r.game_id for r in requests], prompts, width)
+        last = torch.log_softmax(last.float(), dim=-1)
         # Each move's characters but the last go in as a branch; the last is only predicted.
-        branch_logits = batch.extend_tree([[tokens[:-1] for tokens in entry[2]] for entry in candidates])
+        branch_logits = self.session.tree(rows, [[tokens[:-1] for tokens in entry[2]] for entry in candidates])
         replies = []
         for row, (request, (moves, sans, encoded)) in enumerate(zip(requests, candidates)):
             scores = []
@@ -233,7 +228,6 @@ class TransformerPlayer(Player):
                 following = torch.log_softmax(logits.float(), dim=-1)
                 score = last[row, tokens[0]] + following[torch.arange(len(tokens) - 1), torch.tensor(tokens[1:])].sum()
                 scores.append(float(score))
-            self._kept[request.game_id] = batch.keep(row, prompts[row])
             index, facts = pick_from(scores, self.temperature, self._generator(request))
             facts["top"] = {sans[i]: p for i, p in facts.pop("top")}
             replies.append(MoveReply(move=moves[index], text=sans[index], info=facts))
