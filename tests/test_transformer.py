@@ -158,7 +158,9 @@ def test_keys_and_values_kept_between_moves_give_the_same_logits_even_after_pack
         torch.testing.assert_close(kept, fresh, atol=1e-5, rtol=1e-4)
         if plies > 2:
             assert session.computed - before < sum(len(p) for p in prompts) / 2  # only the new characters ran
-    assert session.packings >= 1 and session.capacity == model.config.block_size
+        if plies % 5 == 0:
+            session.pack()  # as when the columns run out
+    assert session.packings >= 3 and session.capacity == model.config.block_size
 
 
 def _requests(seed=7):

@@ -86,6 +86,12 @@ class Session:
         """Make sure ``needed`` more columns fit: pack rows to the left, or grow."""
         if self.length + needed <= self.capacity:
             return
+        self.pack()
+        if self.length + needed > self.capacity:
+            self._grow(columns=self.length + needed - self.capacity)
+
+    def pack(self) -> None:
+        """Move every row's tokens to its leftmost columns, closing the holes (a copy of the cache)."""
         self.packings += 1
         width = max((len(columns) for columns in self.columns), default=0)
         for row, columns in enumerate(self.columns):
@@ -99,8 +105,6 @@ class Session:
             self.valid[row] = False
             self.valid[row, :count] = True
         self.length = width
-        if self.length + needed > self.capacity:
-            self._grow(columns=self.length + needed - self.capacity)
 
     # -- running tokens -----------------------------------------------------------------------------
 
@@ -137,6 +141,8 @@ class Session:
                 self.valid[row, column] = False
             self.tokens[row], self.columns[row] = self.tokens[row][:keep], self.columns[row][:keep]
             fresh.append(prompt[keep:])
+        # Columns after every row's last token hold only discarded tokens: write over them.
+        self.length = max((columns[-1] + 1 for columns in self.columns if columns), default=0)
         steps = max(len(tokens) for tokens in fresh)
         self._room(steps + extra)
         start = self.length
