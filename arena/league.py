@@ -19,6 +19,7 @@ from arena.game import GameRules
 from arena.openings import Openings, load_openings
 from arena.plugins import Plugins, load_plugins
 from arena.spec import PlayerSpec, build_player
+from arena.yaml_checks import key_error, mapping, whole
 
 TOP_LEVEL_KEYS = {
     "name": "a label for the league (default: the file name)",
@@ -73,28 +74,6 @@ class League:
     plugins: Plugins | None = field(default=None, repr=False)  #: what loaded it (hooks fire here)
 
 
-def _fail(source: str, key: str, problem: str) -> ConfigError:
-    return ConfigError(f"{source}: {key}: {problem}")
-
-
-def _whole(source: str, key: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise _fail(source, key, f"{value!r} must be a whole number >= {minimum}")
-    return value
-
-
-def _mapping(source: str, key: str, value: Any, allowed: set[str]) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _fail(source, key or "(top level)", f"must be a mapping, not {type(value).__name__}")
-    unknown = sorted(set(value) - allowed, key=str)
-    if unknown:
-        path = f"{key}.{unknown[0]}" if key else str(unknown[0])
-        raise _fail(source, path, f"unknown key; allowed keys: {', '.join(sorted(allowed))}")
-    return value
-
-
 def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Path | None = None) -> League:
     """Read and validate a league file; ``out`` overrides the file's run folder."""
     path = Path(path)
@@ -107,12 +86,12 @@ def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Pat
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ConfigError(f"{source} is not valid YAML: {error}") from None
-    data = _mapping(source, "", data, set(TOP_LEVEL_KEYS))
+    data = mapping(source, "", data, set(TOP_LEVEL_KEYS))
     base = path.parent
 
     plugin_files = data.get("plugins") or []
     if not isinstance(plugin_files, list) or not all(isinstance(p, str) for p in plugin_files):
-        raise _fail(source, "plugins", "must be a list of .py file paths")
+        raise key_error(source, "plugins", "must be a list of .py file paths")
     plugin_files = tuple(str(base / p) for p in plugin_files)
     if plugins is None or plugin_files:
         plugins = load_plugins(plugin_files)
@@ -120,21 +99,21 @@ def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Pat
     name = str(data.get("name") or path.stem)
     seed = data.get("seed", 1)
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise _fail(source, "seed", f"{seed!r} must be a whole number")
+        raise key_error(source, "seed", f"{seed!r} must be a whole number")
     players, origins = expand_players(data.get("players"), source, plugins)
     schedule = _schedule(data.get("schedule"), source)
-    rules_data = _mapping(source, "rules", data.get("rules"), RULES_KEYS)
+    rules_data = mapping(source, "rules", data.get("rules"), RULES_KEYS)
     cap = rules_data.get("max_moves")
     cap_result = rules_data.get("move_cap_result", "draw")
     if cap_result not in ("draw", "eval"):
-        raise _fail(source, "rules.move_cap_result", f"{cap_result!r} must be 'draw' or 'eval'")
+        raise key_error(source, "rules.move_cap_result", f"{cap_result!r} must be 'draw' or 'eval'")
     adjudication = data.get("adjudication")
     if cap_result == "eval" and not adjudication:
-        raise _fail(source, "rules.move_cap_result", "'eval' needs an adjudication: section with an engine")
+        raise key_error(source, "rules.move_cap_result", "'eval' needs an adjudication: section with an engine")
     rules = GameRules(
-        max_moves=None if cap is None else _whole(source, "rules.max_moves", cap),
+        max_moves=None if cap is None else whole(source, "rules.max_moves", cap),
         move_cap_result="1/2-1/2" if cap_result == "draw" else "eval",
-        illegal_attempts=_whole(source, "rules.illegal_attempts", rules_data.get("illegal_attempts", 1)),
+        illegal_attempts=whole(source, "rules.illegal_attempts", rules_data.get("illegal_attempts", 1)),
     )
     if adjudication is not None:
         from arena.adjudication import validate_adjudication
@@ -142,7 +121,7 @@ def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Pat
         adjudication = validate_adjudication(adjudication, source)
     raters = data.get("raters", ["glicko2"])
     if not isinstance(raters, list):
-        raise _fail(source, "raters", "must be a list, e.g. [glicko2, bradley_terry]")
+        raise key_error(source, "raters", "must be a list, e.g. [glicko2, bradley_terry]")
     from arena.rate import build_raters
 
     build_raters(raters, plugins, source)  # checks types and options now, not after the games
@@ -156,8 +135,8 @@ def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Pat
         schedule=schedule,
         openings=load_openings(data.get("openings"), seed, source, base),
         rules=rules,
-        concurrency=_whole(source, "concurrency", data.get("concurrency", 1)),
-        games_in_flight=_whole(source, "games_in_flight", data.get("games_in_flight", 1)),
+        concurrency=whole(source, "concurrency", data.get("concurrency", 1)),
+        games_in_flight=whole(source, "games_in_flight", data.get("games_in_flight", 1)),
         plugin_files=plugin_files,
         adjudication=adjudication,
         raters=tuple(raters),
@@ -169,35 +148,35 @@ def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Pat
 
 
 def _anchors(value: Any, source: str, names: set[str | None]) -> dict[str, float]:
-    data = _mapping(source, "anchors", value, set(map(str, names)))
+    data = mapping(source, "anchors", value, set(map(str, names)))
     anchors = {}
     for name, rating in data.items():
         if isinstance(rating, bool) or not isinstance(rating, (int, float)):
-            raise _fail(source, f"anchors.{name}", f"{rating!r} must be a rating, e.g. 1554")
+            raise key_error(source, f"anchors.{name}", f"{rating!r} must be a rating, e.g. 1554")
         anchors[str(name)] = float(rating)
     return anchors
 
 
 def _schedule(value: Any, source: str) -> Schedule:
-    data = _mapping(source, "schedule", value, SCHEDULE_KEYS)
+    data = mapping(source, "schedule", value, SCHEDULE_KEYS)
     kind = data.get("type", "round_robin")
     if kind not in SCHEDULE_TYPES:
-        raise _fail(source, "schedule.type", f"{kind!r} is not one of {', '.join(SCHEDULE_TYPES)}")
-    games = _whole(source, "schedule.games", data.get("games", 2))
+        raise key_error(source, "schedule.type", f"{kind!r} is not one of {', '.join(SCHEDULE_TYPES)}")
+    games = whole(source, "schedule.games", data.get("games", 2))
     if games % 2:
-        raise _fail(source, "schedule.games", f"{games} is odd; games are played in colour-swapped pairs")
+        raise key_error(source, "schedule.games", f"{games} is odd; games are played in colour-swapped pairs")
     patterns = {}
     for key in ("challengers", "opponents"):
         items = data.get(key) or []
         if isinstance(items, str):
             items = [items]
         if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-            raise _fail(source, f"schedule.{key}", "must be a list of player names or patterns like 'cf-*'")
+            raise key_error(source, f"schedule.{key}", "must be a list of player names or patterns like 'cf-*'")
         patterns[key] = tuple(items)
     if kind == "gauntlet" and not patterns["challengers"]:
-        raise _fail(source, "schedule.challengers", "a gauntlet needs challengers: a list of player names")
+        raise key_error(source, "schedule.challengers", "a gauntlet needs challengers: a list of player names")
     if kind == "round_robin" and (patterns["challengers"] or patterns["opponents"]):
-        raise _fail(source, "schedule", "challengers/opponents apply to type: gauntlet only")
+        raise key_error(source, "schedule", "challengers/opponents apply to type: gauntlet only")
     return Schedule(kind, games, patterns["challengers"], patterns["opponents"])
 
 
@@ -208,19 +187,19 @@ def expand_players(entries: Any, source: str, plugins: Plugins) -> tuple[list[Pl
     the player type and its generated name is known.
     """
     if not isinstance(entries, list) or not entries:
-        raise _fail(source, "players", "must be a non-empty list of players, each with a 'type'")
+        raise key_error(source, "players", "must be a non-empty list of players, each with a 'type'")
     specs: list[PlayerSpec] = []
     origins: dict[str, str] = {}
     for index, entry in enumerate(entries):
         key = f"players[{index}]"
         if not isinstance(entry, dict) or "type" not in entry:
-            raise _fail(source, key, "a player needs a mapping with a 'type' key, e.g. 'type: random'")
+            raise key_error(source, key, "a player needs a mapping with a 'type' key, e.g. 'type: random'")
         options = {k: v for k, v in entry.items() if k not in ("type", "name")}
         explicit = entry.get("name")
         swept = [k for k, v in options.items() if isinstance(v, list)]
         for k in swept:
             if not options[k]:
-                raise _fail(source, f"{key}.{k}", "an empty list sweeps over nothing; give at least one value")
+                raise key_error(source, f"{key}.{k}", "an empty list sweeps over nothing; give at least one value")
         combos = [dict(zip(swept, values)) for values in itertools.product(*(options[k] for k in swept))]
         built = []
         for combo in combos:
@@ -233,7 +212,7 @@ def expand_players(entries: Any, source: str, plugins: Plugins) -> tuple[list[Pl
             suffix = ",".join(f"{short.get(k, k)}={_text(combo[k])}" for k in shown)
             name = f"{base}@{suffix}" if suffix else base
             if name in origins:
-                raise _fail(
+                raise key_error(
                     source, key,
                     f"player name {name!r} is also the name of {origins[name]}; give one of them a 'name:'",
                 )

@@ -46,6 +46,7 @@ from typing import Any
 import yaml
 
 from arena.errors import ConfigError
+from arena.yaml_checks import key_error, mapping
 
 from .data import SPEEDS, Filters
 
@@ -100,21 +101,6 @@ class TrainingConfig:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
-def _fail(source: str, key: str, problem: str) -> ConfigError:
-    return ConfigError(f"{source}: {key}: {problem}")
-
-
-def _mapping(source: str, key: str, value: Any, allowed: set[str]) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _fail(source, key, "must be a mapping")
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise _fail(source, f"{key}.{unknown[0]}", f"unknown key; allowed keys: {', '.join(sorted(allowed))}")
-    return value
-
-
 def load_training(path: str | Path, out: str | Path | None = None) -> TrainingConfig:
     """Read and check a training file; ``out`` overrides its output folder."""
     path = Path(path)
@@ -126,31 +112,31 @@ def load_training(path: str | Path, out: str | Path | None = None) -> TrainingCo
     except yaml.YAMLError as error:
         raise ConfigError(f"{source} is not valid YAML: {error}") from None
     top = {"name", "out", "seed", "trainer", "data", "model", "train", "evaluate"}
-    raw = _mapping(source, "(top level)", raw, top)
+    raw = mapping(source, "", raw, top)
     name = str(raw.get("name") or path.stem)
     base = path.parent
 
-    data = _mapping(source, "data", raw.get("data"), DATA_KEYS)
+    data = mapping(source, "data", raw.get("data"), DATA_KEYS)
     sources = data.get("sources")
     if not isinstance(sources, list) or not sources:
-        raise _fail(source, "data.sources", "give a list of {path: FILE.pgn} or {run: RUN_FOLDER} entries")
+        raise key_error(source, "data.sources", "give a list of {path: FILE.pgn} or {run: RUN_FOLDER} entries")
     checked_sources = []
     for index, item in enumerate(sources):
         key = f"data.sources[{index}]"
         if not isinstance(item, dict) or len({"path", "run"} & set(item)) != 1:
-            raise _fail(source, key, "needs exactly one of 'path' (a PGN file) or 'run' (a run folder)")
-        _mapping(source, key, item, {"path", "run", "ratings"})
+            raise key_error(source, key, "needs exactly one of 'path' (a PGN file) or 'run' (a run folder)")
+        mapping(source, key, item, {"path", "run", "ratings"})
         entry = dict(item)
         for where in ("path", "run"):
             if where in entry:
                 entry[where] = str(base / entry[where])
         checked_sources.append(entry)
-    filters_raw = _mapping(source, "data.filters", data.get("filters"), FILTER_KEYS)
+    filters_raw = mapping(source, "data.filters", data.get("filters"), FILTER_KEYS)
     speeds = filters_raw.get("speeds") or []
     speeds = [speeds] if isinstance(speeds, str) else speeds
     unknown = sorted(set(speeds) - {name for name, _ in SPEEDS})
     if unknown:
-        raise _fail(source, "data.filters.speeds", f"{unknown[0]!r} is not one of {', '.join(n for n, _ in SPEEDS)}")
+        raise key_error(source, "data.filters.speeds", f"{unknown[0]!r} is not one of {', '.join(n for n, _ in SPEEDS)}")
     filters = Filters(
         max_rating=filters_raw.get("max_rating"),
         min_rating=filters_raw.get("min_rating"),
@@ -159,33 +145,33 @@ def load_training(path: str | Path, out: str | Path | None = None) -> TrainingCo
     )
     validation = data.get("validation", 0.05)
     if not isinstance(validation, (int, float)) or not 0 < validation < 1:
-        raise _fail(source, "data.validation", f"{validation!r} must be a fraction between 0 and 1")
+        raise key_error(source, "data.validation", f"{validation!r} must be a fraction between 0 and 1")
 
-    model = _mapping(source, "model", raw.get("model"), MODEL_KEYS)
+    model = mapping(source, "model", raw.get("model"), MODEL_KEYS)
     size = model.get("size", "tiny")
     if size not in SIZES:
-        raise _fail(source, "model.size", f"{size!r} is not one of {', '.join(SIZES)}")
+        raise key_error(source, "model.size", f"{size!r} is not one of {', '.join(SIZES)}")
     shape = {**SIZES[size], **{k: v for k, v in model.items() if k != "size"}}
     if shape["n_embd"] % shape["n_head"]:
-        raise _fail(source, "model", f"n_embd {shape['n_embd']} is not a multiple of n_head {shape['n_head']}")
+        raise key_error(source, "model", f"n_embd {shape['n_embd']} is not a multiple of n_head {shape['n_head']}")
 
-    train_raw = _mapping(source, "train", raw.get("train"), {f.name for f in fields(TrainSettings)})
+    train_raw = mapping(source, "train", raw.get("train"), {f.name for f in fields(TrainSettings)})
     try:
         train = TrainSettings(**{**train_raw, **({"betas": tuple(train_raw["betas"])} if "betas" in train_raw else {})})
     except TypeError as error:
-        raise _fail(source, "train", str(error)) from None
+        raise key_error(source, "train", str(error)) from None
     for key in ("max_steps", "batch_size", "grad_accum", "eval_interval", "eval_batches", "checkpoint_interval"):
         value = getattr(train, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise _fail(source, f"train.{key}", f"{value!r} must be a whole number >= 1")
+            raise key_error(source, f"train.{key}", f"{value!r} must be a whole number >= 1")
     evaluate = raw.get("evaluate")
     if evaluate is not None:
-        evaluate = _mapping(source, "evaluate", evaluate, EVALUATE_KEYS)
+        evaluate = mapping(source, "evaluate", evaluate, EVALUATE_KEYS)
         if not evaluate.get("opponents"):
-            raise _fail(source, "evaluate.opponents", "list at least one player spec, e.g. random")
+            raise key_error(source, "evaluate.opponents", "list at least one player spec, e.g. random")
     seed = raw.get("seed", 1)
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise _fail(source, "seed", f"{seed!r} must be a whole number")
+        raise key_error(source, "seed", f"{seed!r} must be a whole number")
     return TrainingConfig(
         name=name,
         source=source,

@@ -164,8 +164,6 @@ class TransformerPlayer(Player):
         return torch.Generator().manual_seed(seed)
 
     def _sample(self, requests: list[MoveRequest], prompts: list[list[int]]) -> list[MoveReply]:
-        import torch
-
         from .sampling import pick
 
         rows, logits = self.session.prefill([r.game_id for r in requests], prompts, self.max_chars)

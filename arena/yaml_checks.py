@@ -1,0 +1,32 @@
+"""Checks shared by the YAML files arena reads (leagues, training files): errors that name file and key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arena.errors import ConfigError
+
+
+def key_error(source: str, key: str, problem: str) -> ConfigError:
+    """``FILE: key.path: problem``."""
+    return ConfigError(f"{source}: {key}: {problem}")
+
+
+def whole(source: str, key: str, value: Any, minimum: int = 1) -> int:
+    """A whole number of at least ``minimum`` (booleans are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise key_error(source, key, f"{value!r} must be a whole number >= {minimum}")
+    return value
+
+
+def mapping(source: str, key: str, value: Any, allowed: set[str]) -> dict[str, Any]:
+    """A mapping (None counts as empty) whose keys are all in ``allowed``; ``key`` '' is the top level."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise key_error(source, key or "(top level)", f"must be a mapping, not {type(value).__name__}")
+    unknown = sorted(set(value) - allowed, key=str)
+    if unknown:
+        path = f"{key}.{unknown[0]}" if key else str(unknown[0])
+        raise key_error(source, path, f"unknown key; allowed keys: {', '.join(sorted(allowed))}")
+    return value
