@@ -106,6 +106,9 @@ class Player:
         """A readable name derived from the options (e.g. ``stockfish-skill3``), or None."""
         return None
 
+    def attach(self, plugins: Any) -> None:
+        """Called once after construction with the loaded plugins (players that wrap others build them here)."""
+
     def start(self) -> None:
         """Acquire resources (engine processes, weights) before the first request."""
 

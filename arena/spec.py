@@ -99,6 +99,7 @@ def spec_from_mapping(data: Any, source: str) -> PlayerSpec:
 def build_player(spec: PlayerSpec, plugins: Plugins) -> Player:
     """Instantiate the player a spec describes, with its options checked."""
     player = build_registered(plugins.players, "player", spec)
+    player.attach(plugins)
     player.name = spec.name or player.default_name() or spec.type
     return player
 

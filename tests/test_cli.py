@@ -51,7 +51,7 @@ def test_player_from_a_yaml_file_and_a_move_cap(tmp_path):
 
 def test_bad_input_is_a_clear_message_not_a_traceback(tmp_path):
     cases = [
-        (["play", "randm", "random"], "unknown player type 'randm'; known types: random, stockfish, transformer, uci"),
+        (["play", "randm", "random"], "unknown player type 'randm'; known types: noisy, random, stockfish, transformer, uci"),
         (["play", "stockfish:skil=3", "random"], "player 'stockfish' has no option 'skil'"),
         (["play", "stockfish:skill", "random"], "'skill' is not key=value"),
         (["play", "stockfish:tc=fast", "random"], "time control 'fast' is not BASE+INCREMENT"),

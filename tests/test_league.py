@@ -67,7 +67,7 @@ def test_a_sweep_the_default_name_already_tells_apart_adds_no_suffix(tmp_path, p
     [
         ("players: [{type: random}]\nconcurency: 2\n", "league.yaml: concurency: unknown key; allowed keys: adjudication"),
         ("players: [{type: random}]\nconcurrency: two\n", "concurrency: 'two' must be a whole number >= 1"),
-        ("players: [{type: randm}]\n", "players[0]: unknown player type 'randm'; known types: random, stockfish, transformer, uci"),
+        ("players: [{type: randm}]\n", "players[0]: unknown player type 'randm'; known types: noisy, random, stockfish, transformer, uci"),
         ("players: [{type: stockfish, skil: 3}]\n", "players[0]: player 'stockfish' has no option 'skil'"),
         ("players: [{type: stockfish, skill: [1, 30]}]\n", "players[0]: player 'stockfish:skill=30'"),
         ("players: [{type: uci, command: no-such-engine}]\n", "apt-get install no-such-engine"),

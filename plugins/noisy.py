@@ -1,0 +1,87 @@
+"""The ``noisy`` player: any player whose moves are replaced, with probability ``epsilon``, by a random legal move.
+
+Experts whose mistakes differ, for transcendence studies::
+
+    - type: noisy
+      player: {type: stockfish, skill: 5, nodes: 2000}   # a mapping, or a spec string
+      epsilon: 0.3
+
+On the command line: ``noisy:epsilon=0.3,player.type=stockfish,player.skill=5``.
+
+The coin and the random move are drawn from the game's seed, position and
+attempt, so the same seed gives the same games. The wrapped player is asked
+only for the moves it plays, all in one batch.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import chess
+
+from arena import ConfigError, MoveReply, MoveRequest, Player, hookimpl
+from arena.seeds import derive_seed
+from arena.spec import PlayerSpec, build_player, parse_player_spec, spec_from_mapping
+
+
+class NoisyPlayer(Player):
+    """Plays a uniformly random legal move with probability ``epsilon``, else the wrapped player's move."""
+
+    def __init__(self, *, player: str | dict[str, Any], epsilon: float) -> None:
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 <= epsilon <= 1:
+            raise ConfigError(f"option epsilon={epsilon!r} must be a probability from 0 to 1")
+        if isinstance(player, str):
+            self.inner_spec: PlayerSpec = parse_player_spec(player)
+        elif isinstance(player, dict):
+            self.inner_spec = spec_from_mapping(player, "option player")
+        else:
+            raise ConfigError("option player must be a player spec such as 'stockfish:skill=3' or a mapping")
+        self.epsilon = float(epsilon)
+        self.inner: Player | None = None
+
+    def attach(self, plugins: Any) -> None:
+        self.inner = build_player(self.inner_spec, plugins)
+
+    def default_name(self) -> str:
+        assert self.inner is not None
+        return f"{self.inner.name}+noise{self.epsilon:g}"
+
+    def start(self) -> None:
+        assert self.inner is not None
+        self.inner.start()
+
+    def choose(self, requests: list[MoveRequest]) -> list[MoveReply]:
+        assert self.inner is not None
+        replies: list[MoveReply | None] = [None] * len(requests)
+        delegated = []
+        for index, request in enumerate(requests):
+            rng = random.Random(derive_seed(request.seed, "noise", request.board.ply(), request.attempt))
+            if rng.random() < self.epsilon:
+                move = rng.choice(list(request.board.legal_moves))
+                replies[index] = MoveReply(move=move, info={"noise": True}, elapsed=0.0)
+            else:
+                delegated.append(index)
+        if delegated:
+            for index, reply in zip(delegated, self.inner.choose([requests[i] for i in delegated])):
+                replies[index] = reply
+        return replies  # type: ignore[return-value]
+
+    def game_over(self, game_id: str, board: chess.Board, result: str) -> None:
+        assert self.inner is not None
+        self.inner.game_over(game_id, board, result)
+
+    def describe(self) -> dict[str, Any]:
+        assert self.inner is not None
+        # Not the wrapped player's anchor: noise makes it another player.
+        facts = {key: value for key, value in self.inner.describe().items() if key != "anchor"}
+        return {"wraps": self.inner.name, "epsilon": self.epsilon, **facts}
+
+    def close(self) -> None:
+        if self.inner is not None:
+            self.inner.close()
+
+
+@hookimpl
+def register_players(register):
+    register("noisy", NoisyPlayer)
