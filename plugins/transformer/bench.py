@@ -50,11 +50,12 @@ def scripted_games(count: int, plies: int, seed: int) -> list[list[chess.Move]]:
     return games
 
 
-def matmul_flops(size: int = 1024, seconds: float = 2.0) -> float:
-    """Measured float32 matrix-multiply FLOP/s on this machine (the model's own dtype on CPU)."""
+def matmul_flops(size: int = 1024, seconds: float = 2.0, dtype: str = "float32") -> float:
+    """Measured matrix-multiply FLOP/s on this machine in ``dtype``."""
     import torch
 
-    a, b = torch.randn(size, size), torch.randn(size, size)
+    a = torch.randn(size, size).to(getattr(torch, dtype))
+    b = torch.randn(size, size).to(getattr(torch, dtype))
     a @ b  # warm up
     count, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
@@ -94,11 +95,11 @@ def minimal_flops(config: GPTConfig, parameters: int, position: int) -> float:
     return 2.0 * parameters + 4.0 * config.n_layer * config.n_embd * position
 
 
-def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugins, decoding: str) -> Figures:
+def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugins, decoding: str,
+              dtype: str = "float32") -> Figures:
     """The player answers for all games at once, ``rounds`` times; the games follow their scripts."""
-    player = build_player(
-        PlayerSpec("transformer", {"checkpoint": checkpoint, "temperature": 1.0, "decoding": decoding}), plugins
-    )
+    options = {"checkpoint": checkpoint, "temperature": 1.0, "decoding": decoding, "dtype": dtype, "device": "cpu"}
+    player = build_player(PlayerSpec("transformer", options), plugins)
     player.start()
     config, parameters = player.model.config, player.model.num_parameters()
     tokenizer = CharTokenizer()
@@ -134,8 +135,10 @@ def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugi
               help="Moves timed with the paper's (slow) loop.")
 @click.option("--games", "game_counts", default="1,8,64", show_default=True, help="Concurrent games to time.")
 @click.option("--decoding", type=click.Choice(["sample", "legal"]), default="sample", show_default=True)
+@click.option("--dtype", type=click.Choice(["float32", "bfloat16"]), default="float32", show_default=True,
+              help="arena's precision (the paper's loop runs float32); the FLOP limit uses this dtype's matmul rate.")
 @click.pass_obj
-def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding):
+def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dtype):
     """Moves per second: the paper's loop vs arena's batched path, and the FLOP-bound limit."""
     import torch
 
@@ -148,10 +151,10 @@ def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding):
     with tempfile.TemporaryDirectory() as folder, torch.inference_mode():
         checkpoint = str(Path(folder) / f"{size}.pt")
         save_checkpoint(checkpoint, model, CharTokenizer())
-        flops_per_s = matmul_flops()
+        flops_per_s = matmul_flops(dtype=dtype)
         click.echo(f"model: {size}, {model.num_parameters() / 1e6:.1f}M parameters, random weights; "
-                   f"threads {torch.get_num_threads()}")
-        click.echo(f"measured matmul: {flops_per_s / 1e9:.1f} GFLOP/s (float32, 1024x1024)")
+                   f"threads {torch.get_num_threads()}; arena in {dtype}")
+        click.echo(f"measured matmul: {flops_per_s / 1e9:.1f} GFLOP/s ({dtype}, 1024x1024)")
         games = scripted_games(max(counts), 2 * rounds + 2, seed=1)
         # The paper's loop on positions spread over the same games' first `rounds` moves.
         tokenizer = CharTokenizer()
@@ -163,7 +166,7 @@ def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding):
                 board.push(move)
             paper_loop_move(model, tokenizer.encode(transcript(board)))
         paper = Figures("paper's loop", paper_moves, time.perf_counter() - started)
-        runs = [run_arena(checkpoint, games[:count], rounds, app.plugins, decoding) for count in counts]
+        runs = [run_arena(checkpoint, games[:count], rounds, app.plugins, decoding, dtype) for count in counts]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     click.echo(f"\n{'run':<18} {'moves':>6} {'seconds':>8} {'moves/s':>9} {'vs paper':>9} {'of FLOP limit':>14}")
     click.echo(f"{paper.label:<18} {paper.moves:>6} {paper.seconds:>8.2f} {paper.moves_per_s:>9.3f} {'1.0x':>9}")
