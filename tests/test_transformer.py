@@ -263,3 +263,21 @@ rules: {{max_moves: 40, illegal_attempts: 5}}
     assert {r.white.name for r in records} | {r.black.name for r in records} >= {"tiny@t=0.5", "random"}
     manifest = json.loads((league.out / "manifest.json").read_text())
     assert manifest["engines"]["tiny@t=0.0"]["parameters"] > 0
+
+
+def test_sampling_stops_once_the_characters_cannot_spell_a_legal_move(checkpoint, plugins):
+    from arena_plugins.transformer.player import _viable_prefixes
+
+    requests = _requests(seed=11) * 4
+    requests = [MoveRequest(f"x{i}", r.board, seed=i) for i, r in enumerate(requests)]
+    early = player(checkpoint, plugins, temperature=1.0).choose(requests)
+    full = player(checkpoint, plugins, temperature=1.0, early_stop=False).choose(requests)
+    for request, short, whole in zip(requests, early, full):
+        viable = _viable_prefixes(request.board)
+        chars = short.info["chars"].lstrip()
+        if short.move is None and not short.resign:
+            # Stopped at the first character that left every legal move's spelling...
+            assert chars not in viable and (chars[:-1] in viable or chars[:-1] == "")
+        # ...and the full token starts the same way: it can only be illegal too.
+        assert whole.info["chars"].lstrip().startswith(chars.strip()) or short.move is not None
+    assert sum(len(r.info["chars"]) for r in early) < sum(len(r.info["chars"]) for r in full) / 2

@@ -5,7 +5,12 @@ Two decodings:
 * ``sample`` (the paper's): characters are sampled one at a time with
   ``temperature`` and ``top_k`` until the move ends (a space), then read as
   SAN. An illegal or unreadable move is tried again by the arena (up to the
-  league's ``illegal_attempts``); a result string (``1-0``...) resigns.
+  league's ``illegal_attempts``); a result string (``1-0``...) resigns. With
+  ``early_stop`` (the default) generation also stops as soon as the characters
+  cannot begin any legal move in standard SAN or a result string: that reply
+  is illegal whatever would follow, and is recorded as the characters so far.
+  ``early_stop=false`` reads the whole token as the paper's code did (which
+  also accepts over-specified SAN such as ``Ng1f3``).
 * ``legal``: every legal move's SAN is scored under the model in one batched
   pass, and a move is drawn from that distribution over legal moves at
   ``temperature``. It never plays an illegal move, and records the
@@ -50,6 +55,7 @@ class TransformerPlayer(Player):
         device: str = "auto",
         dtype: str = "auto",
         max_chars: int = 10,
+        early_stop: bool = True,
     ) -> None:
         if not isinstance(checkpoint, str) or not os.path.isfile(checkpoint):
             raise ConfigError(f"checkpoint {checkpoint!r} does not exist; give the path of a .pt file")
@@ -71,6 +77,9 @@ class TransformerPlayer(Player):
         self.decoding = decoding
         self.device_option, self.dtype_option = device, dtype
         self.max_chars = max_chars
+        if not isinstance(early_stop, bool):
+            raise ConfigError(f"option early_stop={early_stop!r} must be true or false")
+        self.early_stop = early_stop
         self.model: Any = None
         self.session: Any = None
 
@@ -171,6 +180,7 @@ class TransformerPlayer(Player):
         generated: list[list[int]] = [[] for _ in requests]
         logprob = [0.0] * len(requests)
         done = [False] * len(requests)
+        viable = [_viable_prefixes(request.board) for request in requests] if self.early_stop else None
         for step in range(self.max_chars):
             tokens, keep = [], []
             for row, generator in enumerate(generators):
@@ -181,8 +191,14 @@ class TransformerPlayer(Player):
                     generated[row].append(token)
                     logprob[row] += log_p
                     text = self.tokenizer.decode(generated[row])
-                    # The move ends at the first space after it began (or at a new game's ';').
-                    done[row] = (token == self._end and text.strip() != "") or text.endswith(";")
+                    # The move ends at the first space after it began (or at a new game's ';'),
+                    # or as soon as its characters cannot begin any legal move or result.
+                    word = text.lstrip()
+                    done[row] = (
+                        (token == self._end and word != "")
+                        or text.endswith(";")
+                        or (viable is not None and word != "" and word not in viable[row])
+                    )
                 tokens.append(token)
             if all(done) or step == self.max_chars - 1:
                 break
@@ -231,3 +247,14 @@ class TransformerPlayer(Player):
             replies.append(MoveReply(move=moves[index], text=sans[index], info=facts))
         return replies
 
+
+
+def _viable_prefixes(board: chess.Board) -> set[str]:
+    """Every beginning of a legal move in standard SAN (check marks optional, castling also with
+    zeros) or of a result string: generation stops once a move's characters leave this set."""
+    words = list(RESULTS)
+    for move in board.legal_moves:
+        san = board.san(move).rstrip("+#")
+        for variant in {san, san.replace("O", "0")}:
+            words += [variant, variant + "+", variant + "#"]
+    return {word[:end] for word in words for end in range(1, len(word) + 1)}
