@@ -96,9 +96,10 @@ def minimal_flops(config: GPTConfig, parameters: int, position: int) -> float:
 
 
 def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugins, decoding: str,
-              dtype: str = "float32") -> Figures:
+              dtype: str = "float32", early_stop: bool = True) -> Figures:
     """The player answers for all games at once, ``rounds`` times; the games follow their scripts."""
-    options = {"checkpoint": checkpoint, "temperature": 1.0, "decoding": decoding, "dtype": dtype, "device": "cpu"}
+    options = {"checkpoint": checkpoint, "temperature": 1.0, "decoding": decoding, "dtype": dtype, "device": "cpu",
+               "early_stop": early_stop}
     player = build_player(PlayerSpec("transformer", options), plugins)
     player.start()
     config, parameters = player.model.config, player.model.num_parameters()
@@ -137,8 +138,10 @@ def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugi
 @click.option("--decoding", type=click.Choice(["sample", "legal"]), default="sample", show_default=True)
 @click.option("--dtype", type=click.Choice(["float32", "bfloat16"]), default="float32", show_default=True,
               help="arena's precision (the paper's loop runs float32); the FLOP limit uses this dtype's matmul rate.")
+@click.option("--early-stop/--no-early-stop", default=True, show_default=True,
+              help="Stop sampling once a move cannot be legal (random weights rarely spell one).")
 @click.pass_obj
-def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dtype):
+def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dtype, early_stop):
     """Moves per second: the paper's loop vs arena's batched path, and the FLOP-bound limit."""
     import torch
 
@@ -153,7 +156,8 @@ def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dty
         save_checkpoint(checkpoint, model, CharTokenizer())
         flops_per_s = matmul_flops(dtype=dtype)
         click.echo(f"model: {size}, {model.num_parameters() / 1e6:.1f}M parameters, random weights; "
-                   f"threads {torch.get_num_threads()}; arena in {dtype}")
+                   f"threads {torch.get_num_threads()}; arena in {dtype}, {decoding} decoding"
+                   f"{', early stop' if early_stop and decoding == 'sample' else ''}")
         click.echo(f"measured matmul: {flops_per_s / 1e9:.1f} GFLOP/s ({dtype}, 1024x1024)")
         games = scripted_games(max(counts), 2 * rounds + 2, seed=1)
         # The paper's loop on positions spread over the same games' first `rounds` moves.
@@ -166,7 +170,9 @@ def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dty
                 board.push(move)
             paper_loop_move(model, tokenizer.encode(transcript(board)))
         paper = Figures("paper's loop", paper_moves, time.perf_counter() - started)
-        runs = [run_arena(checkpoint, games[:count], rounds, app.plugins, decoding, dtype) for count in counts]
+        runs = [
+            run_arena(checkpoint, games[:count], rounds, app.plugins, decoding, dtype, early_stop) for count in counts
+        ]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     click.echo(f"\n{'run':<18} {'moves':>6} {'seconds':>8} {'moves/s':>9} {'vs paper':>9} {'of FLOP limit':>14}")
     click.echo(f"{paper.label:<18} {paper.moves:>6} {paper.seconds:>8.2f} {paper.moves_per_s:>9.3f} {'1.0x':>9}")
