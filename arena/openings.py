@@ -29,7 +29,7 @@ import chess.pgn
 import chess.polyglot
 
 from arena.errors import ConfigError
-from arena.pgn_games import QuietGameBuilder
+from arena.pgn_games import read_games
 from arena.seeds import derive_seed
 
 #: Where Debian's ``gnuchess-book`` package puts its Polyglot book: the default ``path`` of ``type: book``.
@@ -322,13 +322,7 @@ def _load_file(config: dict[str, Any], seed: int, source: str, base_dir: Path) -
 
 def _read_pgn(text: str, plies: int | None) -> Iterator[Opening | str]:
     """Each game's mainline as an Opening, or a string saying why the game was skipped."""
-    handle = io.StringIO(text)
-    number = 0
-    while True:
-        game = chess.pgn.read_game(handle, Visitor=QuietGameBuilder)
-        if game is None:
-            return
-        number += 1
+    for number, game in read_games(io.StringIO(text)):
         if game.errors:
             yield f"game {number}: {game.errors[0]}"
             continue

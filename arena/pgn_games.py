@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, TextIO
 
 import chess.pgn
 
@@ -25,6 +25,17 @@ class QuietGameBuilder(chess.pgn.GameBuilder):
         self.game.errors.append(error)
 
 
+def read_games(handle: TextIO) -> Iterator[tuple[int, chess.pgn.Game]]:
+    """Every game of a PGN stream with its number (from 1); parse errors are in ``game.errors``."""
+    number = 0
+    while True:
+        game = chess.pgn.read_game(handle, Visitor=QuietGameBuilder)
+        if game is None:
+            return
+        number += 1
+        yield number, game
+
+
 @dataclass
 class PgnGames:
     """The rateable games of a PGN file, what its players are, and what was skipped and why."""
@@ -42,13 +53,9 @@ def read_pgn_games(path: str | Path) -> PgnGames:
         handle = open(path, encoding="utf-8-sig", errors="replace")
     except OSError as error:
         raise ConfigError(f"cannot read {str(path)!r}: {error.strerror}") from None
+    number = 0
     with handle:
-        number = 0
-        while True:
-            game = chess.pgn.read_game(handle, Visitor=QuietGameBuilder)
-            if game is None:
-                break
-            number += 1
+        for number, game in read_games(handle):
             headers = game.headers
             white, black, result = headers.get("White", "?"), headers.get("Black", "?"), headers.get("Result", "*")
             where = f"game {number} ({white} vs {black})"

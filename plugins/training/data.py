@@ -18,12 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
-import chess
-import chess.pgn
 import numpy as np
 
 from arena.errors import ConfigError
-from arena.pgn_games import QuietGameBuilder
+from arena.pgn_games import read_games
 from arena.results import JSONL_NAME, read_records
 from arena_plugins.transformer.tokenizer import CharTokenizer
 
@@ -99,12 +97,7 @@ def _rating(value: str | None) -> float | None:
 def pgn_games(path: Path, summary: Summary) -> Iterator[Game]:
     """The games of a PGN file; malformed ones are counted, reported and skipped."""
     with open_text(path) as handle:
-        number = 0
-        while True:
-            game = chess.pgn.read_game(handle, Visitor=QuietGameBuilder)
-            if game is None:
-                return
-            number += 1
+        for number, game in read_games(handle):
             if game.errors:
                 summary.dropped["malformed"] += 1
                 summary.malformed.append(f"{path} game {number}: {game.errors[0]}")
