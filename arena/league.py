@@ -70,7 +70,6 @@ class League:
     raters: tuple[Any, ...] = ("glicko2",)  #: rater specs as written: 'glicko2' or {type: ..., options}
     anchors: dict[str, float] = field(default_factory=dict)  #: besides the anchors presets carry
     text: str = ""  #: the file as read, copied into the run folder
-    origins: dict[str, str] = field(default_factory=dict)  #: player name -> 'players[i]'
     plugins: Plugins | None = field(default=None, repr=False)  #: what loaded it (hooks fire here)
 
 
@@ -100,7 +99,7 @@ def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Pat
     seed = data.get("seed", 1)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise key_error(source, "seed", f"{seed!r} must be a whole number")
-    players, origins = expand_players(data.get("players"), source, plugins)
+    players = expand_players(data.get("players"), source, plugins)
     schedule = _schedule(data.get("schedule"), source)
     rules_data = mapping(source, "rules", data.get("rules"), RULES_KEYS)
     cap = rules_data.get("max_moves")
@@ -142,7 +141,6 @@ def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Pat
         raters=tuple(raters),
         anchors=anchors,
         text=text,
-        origins=origins,
         plugins=plugins,
     )
 
@@ -180,7 +178,7 @@ def _schedule(value: Any, source: str) -> Schedule:
     return Schedule(kind, games, patterns["challengers"], patterns["opponents"])
 
 
-def expand_players(entries: Any, source: str, plugins: Plugins) -> tuple[list[PlayerSpec], dict[str, str]]:
+def expand_players(entries: Any, source: str, plugins: Plugins) -> list[PlayerSpec]:
     """Expand player entries (list-valued options sweep) into uniquely named specs.
 
     Each spec is built once here, so its options are checked by the plugin that owns
@@ -218,7 +216,7 @@ def expand_players(entries: Any, source: str, plugins: Plugins) -> tuple[list[Pl
                 )
             origins[name] = key
             specs.append(PlayerSpec(spec.type, spec.options, name, spec.source))
-    return specs, origins
+    return specs
 
 
 def _unreflected(swept: list[str], built: list[tuple]) -> list[str]:

@@ -82,14 +82,6 @@ def standings(results: Iterable[GameResult], ratings: dict[str, list[Rating]] | 
     return sorted(table.values(), key=order)
 
 
-def leader(rows: list[Standing]) -> str:
-    """'name 7.5/10' for the player with the most points, for progress displays."""
-    if not rows:
-        return "-"
-    best = max(rows, key=lambda row: (row.points, row.score))
-    return f"{best.player} {best.points:g}/{best.games}"
-
-
 def _raters(rows: list[Standing]) -> list[str]:
     names: list[str] = []
     for row in rows:
