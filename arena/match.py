@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
-from dataclasses import dataclass
 from typing import Iterator
 
 from arena.driver import play_games
@@ -13,33 +12,6 @@ from arena.plugins import Plugins
 from arena.record import GameRecord, PlayerEntry
 from arena.seeds import derive_seed
 from arena.spec import PlayerSpec, build_player
-
-
-@dataclass
-class Score:
-    """Wins, draws and losses from the first player's point of view."""
-
-    wins: int = 0
-    draws: int = 0
-    losses: int = 0
-
-    @property
-    def games(self) -> int:
-        return self.wins + self.draws + self.losses
-
-    @property
-    def points(self) -> float:
-        return self.wins + 0.5 * self.draws
-
-    def add(self, record: GameRecord, name: str) -> None:
-        """Count one game for the player called ``name``."""
-        points = record.score_for(name)
-        if points == 1.0:
-            self.wins += 1
-        elif points == 0.0:
-            self.losses += 1
-        else:
-            self.draws += 1
 
 
 def build_players(specs: list[PlayerSpec], plugins: Plugins, stack: ExitStack) -> list[Player]:

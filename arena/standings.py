@@ -37,6 +37,20 @@ class Standing:
         """Points per game, 0..1."""
         return self.points / self.games if self.games else 0.0
 
+    def add(self, points: float, forfeit: str | None = None) -> None:
+        """Count one game in which this player scored ``points``; ``forfeit`` says how a loss was lost."""
+        self.games += 1
+        if points == 1.0:
+            self.wins += 1
+        elif points == 0.5:
+            self.draws += 1
+        else:
+            self.losses += 1
+            if forfeit == "illegal":
+                self.illegal_forfeits += 1
+            elif forfeit == "fault":
+                self.fault_forfeits += 1
+
 
 def results_of(records: Iterable[GameRecord]) -> list[GameResult]:
     """The rating view of game records: players, White's points, and how a fault lost the game."""
@@ -57,18 +71,7 @@ def standings(results: Iterable[GameResult], ratings: dict[str, list[Rating]] | 
     table: dict[str, Standing] = {}
     for result in results:
         for name, points in ((result.white, result.score), (result.black, 1.0 - result.score)):
-            row = table.setdefault(name, Standing(name))
-            row.games += 1
-            if points == 1.0:
-                row.wins += 1
-            elif points == 0.5:
-                row.draws += 1
-            else:
-                row.losses += 1
-                if result.forfeit == "illegal":
-                    row.illegal_forfeits += 1
-                elif result.forfeit == "fault":
-                    row.fault_forfeits += 1
+            table.setdefault(name, Standing(name)).add(points, result.forfeit)
     for rater, rows in (ratings or {}).items():
         for rating in rows:
             if rating.player in table:

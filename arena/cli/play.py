@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 
 from arena.game import GameRules
-from arena.match import Match, Score
+from arena.match import Match
 from arena.results import JSONL_NAME, PGN_NAME, ResultsWriter
 from arena.seeds import fresh_seed
 from arena.spec import parse_player_spec
+from arena.standings import Standing
 
 
 @click.command()
@@ -41,7 +42,7 @@ def play(app, first, second, games, out, seed, max_moves, illegal_attempts, forc
     seed = fresh_seed() if seed is None else seed
     folder = Path(out or f"results/play-{datetime.datetime.now():%Y%m%d-%H%M%S}")
     rules = GameRules(max_moves=max_moves, illegal_attempts=illegal_attempts)
-    score = Score()
+    score = Standing(specs[0].describe())
     names = (specs[0].describe(), specs[1].describe())
     try:
         with Match(*specs, plugins=app.plugins) as match, ResultsWriter(folder, overwrite=force) as writer:
@@ -49,7 +50,7 @@ def play(app, first, second, games, out, seed, max_moves, illegal_attempts, forc
             click.echo(f"{one} vs {two}, {games} games, seed {seed}, writing {folder}/")
             for record in match.play(games, seed, rules):
                 writer.write(record)
-                score.add(record, one)
+                score.add(record.score_for(one))
                 click.echo(
                     f"[{score.games}/{games}] {record.white.name} {record.result} {record.black.name}"
                     f"  ({record.termination.value}, {(record.plies + 1) // 2} moves)"
@@ -62,7 +63,7 @@ def play(app, first, second, games, out, seed, max_moves, illegal_attempts, forc
     _summary(*names, score, folder)
 
 
-def _summary(one: str, two: str, score: Score, folder: Path) -> None:
+def _summary(one: str, two: str, score: Standing, folder: Path) -> None:
     percent = 100 * score.points / score.games if score.games else 0.0
     click.echo(
         f"{one} vs {two}: {score.wins} wins, {score.draws} draws, {score.losses} losses "

@@ -196,8 +196,9 @@ def evaluate(checkpoint: Path, settings: dict[str, Any], step: int) -> str:
     """Play the checkpoint against each opponent for a few games: score and illegal-move attempts."""
     from arena import load_plugins
     from arena.game import GameRules
-    from arena.match import Match, Score
+    from arena.match import Match
     from arena.spec import PlayerSpec, parse_player_spec
+    from arena.standings import Standing
 
     plugins = load_plugins()
     model = PlayerSpec("transformer", {
@@ -207,10 +208,10 @@ def evaluate(checkpoint: Path, settings: dict[str, Any], step: int) -> str:
     }, name=f"step-{step}")
     lines = []
     for text in settings["opponents"]:
-        score, illegal = Score(), 0
+        score, illegal = Standing("model"), 0
         with Match(model, parse_player_spec(str(text)), plugins) as match:
             for record in match.play(int(settings.get("games", 4)), seed=step, rules=GameRules(illegal_attempts=5)):
-                score.add(record, match.names[0])
+                score.add(record.score_for(match.names[0]))
                 stats = record.white_stats if record.white.name == match.names[0] else record.black_stats
                 illegal += stats.illegal_attempts
         lines.append(f"{match.names[1]} {score.points:g}/{score.games} ({illegal} illegal attempts)")
