@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml Makefile
 
 # The main job: a league on the shipped default (run it again to resume, or add --fresh).
 demo: setup
-	$(BIN)/arena league configs/smoke.yaml
+	$(BIN)/arena league configs/demo.yaml
 
 test: setup
 	engines/install.sh stockfish pgn-extract ethereal-chess gnuchess-book

@@ -85,8 +85,26 @@ def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Pat
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ConfigError(f"{source} is not valid YAML: {error}") from None
+    return league_from_mapping(data, source, path.parent, plugins, out, text, default_name=path.stem)
+
+
+def league_from_mapping(
+    data: Any,
+    source: str,
+    base: Path,
+    plugins: Plugins | None = None,
+    out: str | Path | None = None,
+    text: str | None = None,
+    default_name: str = "league",
+) -> League:
+    """Validate a league given as a mapping (a league file's content, or a section of a study).
+
+    ``source`` names it in errors, relative paths in it are relative to ``base``,
+    and ``text`` is what the run folder keeps as ``league.yaml`` (default: the mapping as YAML).
+    """
+    if text is None:
+        text = yaml.safe_dump(data, sort_keys=False)
     data = mapping(source, "", data, set(TOP_LEVEL_KEYS))
-    base = path.parent
 
     plugin_files = data.get("plugins") or []
     if not isinstance(plugin_files, list) or not all(isinstance(p, str) for p in plugin_files):
@@ -95,7 +113,7 @@ def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Pat
     if plugins is None or plugin_files:
         plugins = load_plugins(plugin_files)
 
-    name = str(data.get("name") or path.stem)
+    name = str(data.get("name") or default_name)
     seed = data.get("seed", 1)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise key_error(source, "seed", f"{seed!r} must be a whole number")

@@ -13,6 +13,7 @@ from arena import load_plugins
 from arena.plugins import Plugins
 
 TESTS = Path(__file__).parent
+ROOT = TESTS.parent
 FAKE_ENGINE = TESTS / "fake_engines" / "faulty_uci.py"
 
 

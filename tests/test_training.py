@@ -127,6 +127,9 @@ def test_a_tiny_model_learns_arena_games_and_plays_more_legal_moves(tmp_path, ex
     checkpoint = ChessFormerTrainer().train(config, echo=lambda line: None, quiet=True)
     model, _, meta = load_model(checkpoint)
     assert meta["iter_num"] == 300
+    # The finished run's model.pt has the weights alone: a third of last.pt, which also keeps Adam's moments.
+    assert checkpoint.name == "model.pt" and "optimizer" not in meta
+    assert checkpoint.stat().st_size < 0.5 * (checkpoint.parent / "last.pt").stat().st_size
     assert meta["best_val_loss"] < 0.6 * math.log(32)  # well below the uniform baseline
     boards = []
     for plies in (0, 1, 2, 3, 4, 5, 6, 7) * 4:

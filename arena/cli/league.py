@@ -43,7 +43,14 @@ class _Leader:
 @click.pass_obj
 def league(app, league_file, out, fresh, quiet):
     """Play a league from a YAML file; run it again to resume after an interruption."""
-    spec = load_league(league_file, app.plugins, out)
+    run_league(load_league(league_file, app.plugins, out), fresh, quiet)
+
+
+def run_league(spec: League, fresh: bool = False, quiet: bool = False) -> LeagueRun:
+    """Play (or resume) a validated league with a progress bar, then rate it and print the standings.
+
+    Ctrl-C saves the games played so far, prints the standings and exits with 130.
+    """
     run = LeagueRun(spec, fresh=fresh)
     total, done = len(run.schedule), len(run.schedule) - len(run.missing)
     resumed = f", {done} already played" if done else ""
@@ -69,6 +76,7 @@ def league(app, league_file, out, fresh, quiet):
         raise SystemExit(130) from None
     bar.close()
     _report(spec, run)
+    return run
 
 
 def _report(spec: League, run: LeagueRun) -> None:

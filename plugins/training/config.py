@@ -111,10 +111,16 @@ def load_training(path: str | Path, out: str | Path | None = None) -> TrainingCo
         raise ConfigError(f"training file {source!r} cannot be read: {error.strerror}") from None
     except yaml.YAMLError as error:
         raise ConfigError(f"{source} is not valid YAML: {error}") from None
+    return training_from_mapping(raw, source, path.parent, out, default_name=path.stem)
+
+
+def training_from_mapping(
+    raw: Any, source: str, base: Path, out: str | Path | None = None, default_name: str = "model"
+) -> TrainingConfig:
+    """Check a training file's content (or a study's ``train:`` section); paths in it are relative to ``base``."""
     top = {"name", "out", "seed", "trainer", "data", "model", "train", "evaluate"}
     raw = mapping(source, "", raw, top)
-    name = str(raw.get("name") or path.stem)
-    base = path.parent
+    name = str(raw.get("name") or default_name)
 
     data = mapping(source, "data", raw.get("data"), DATA_KEYS)
     sources = data.get("sources")

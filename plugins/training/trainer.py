@@ -27,6 +27,8 @@ from .config import TrainingConfig
 from .data import Shards, prepare
 
 LAST = "last.pt"
+#: The finished model, weights only (no optimizer state): the file to share or ship.
+MODEL = "model.pt"
 
 
 def learning_rate(step: int, settings: Any) -> float:
@@ -79,7 +81,10 @@ class ChessFormerTrainer:
         stop_after: int | None = None,
         quiet: bool = False,
     ) -> Path:
-        """Prepare data if needed, train (resuming from ``last.pt`` unless ``fresh``), return the last checkpoint.
+        """Prepare data if needed, train (resuming from ``last.pt`` unless ``fresh``), return the checkpoint.
+
+        A finished run also writes ``model.pt``, the weights alone, and returns
+        it; a run stopped early returns ``last.pt``.
 
         ``stop_after`` ends the run after that many steps of this invocation
         (the checkpoint is written), as an interruption would.
@@ -181,7 +186,10 @@ class ChessFormerTrainer:
             if stop_after is not None and ran >= stop_after:
                 break
         bar.close()
-        return last
+        if step < settings.max_steps:
+            return last
+        save_checkpoint(out / MODEL, model, tokenizer, iter_num=step, best_val_loss=best, config=config.raw)
+        return out / MODEL
 
 
 class _nothing:

@@ -186,7 +186,7 @@ class Session:
 
         ``branches[i]`` are token sequences following ``rows[i]``'s tokens; each
         token sees the prompt and its own branch's earlier tokens. Returns, per
-        row and branch, the logits after each of its tokens.
+        row and branch, the log-probabilities (float32) after each of its tokens.
         """
         width = max([sum(len(branch) for branch in row_branches) for row_branches in branches] + [1])
         self._room(width)
@@ -210,13 +210,14 @@ class Session:
         key_branch = torch.cat([torch.full((total_rows, start), -2, dtype=torch.long), branch_of], dim=1)
         same = (key_branch[:, None, :] == branch_of[:, :, None]) & (keys[None, None, :] <= queries[None, :, None])
         allowed = ((prompt | same) & (branch_of[:, :, None] >= 0)) | (keys[None, None, :] == queries[None, :, None])
-        logits = self._run(idx, positions, allowed[:, None])
+        # One log-softmax for the whole batch: per branch, it costs more in calls than in arithmetic.
+        logprobs = torch.log_softmax(self._run(idx, positions, allowed[:, None]).float(), dim=-1)
         self.length = start  # the branches were scratch: the next call writes over them
         result = []
         for row, row_branches in zip(rows, branches):
-            at, row_logits = 0, []
+            at, row_logprobs = 0, []
             for branch in row_branches:
-                row_logits.append(logits[row, at:at + len(branch)])
+                row_logprobs.append(logprobs[row, at:at + len(branch)])
                 at += len(branch)
-            result.append(row_logits)
+            result.append(row_logprobs)
         return result

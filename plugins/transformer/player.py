@@ -234,12 +234,11 @@ class TransformerPlayer(Player):
         rows, last = self.session.prefill([r.game_id for r in requests], prompts, width)
         last = torch.log_softmax(last.float(), dim=-1)
         # Each move's characters but the last go in as a branch; the last is only predicted.
-        branch_logits = self.session.tree(rows, [[tokens[:-1] for tokens in entry[2]] for entry in candidates])
+        branch_logprobs = self.session.tree(rows, [[tokens[:-1] for tokens in entry[2]] for entry in candidates])
         replies = []
         for row, (request, (moves, sans, encoded)) in enumerate(zip(requests, candidates)):
             scores = []
-            for tokens, logits in zip(encoded, branch_logits[row]):
-                following = torch.log_softmax(logits.float(), dim=-1)
+            for tokens, following in zip(encoded, branch_logprobs[row]):
                 score = last[row, tokens[0]] + following[torch.arange(len(tokens) - 1), torch.tensor(tokens[1:])].sum()
                 scores.append(float(score))
             index, facts = pick_from(scores, self.temperature, self._generator(request))

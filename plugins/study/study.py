@@ -1,0 +1,198 @@
+"""Study files (``arena study FILE.yaml``): an expert league, a model trained on its games, an evaluation league.
+
+::
+
+    name: transcendence
+    seed: 1
+    out: results/transcendence        # experts/, model/, evaluation/ and the report go here
+    experts:                          # stage 1: a league (a league file's keys but name and out)
+      players: [...]
+      schedule: {type: round_robin, games: 400}
+    train:                            # stage 2: a training file's keys but name and out
+      data:                           # sources default to the experts' games, rated by the expert league
+        filters: {max_rating: 1600}   # the rating cap: games of experts rated above it are left out
+      model: {size: tiny}
+      train: {max_steps: 1000}
+    evaluate:                         # stage 3: a league; the experts join it as they are,
+      players:                        # and transformer players without a checkpoint play the trained model
+        - type: transformer
+          name: model
+          temperature: [0.001, 0.1, 1.0]
+        - type: random
+      schedule: {type: gauntlet, challengers: ["model@*"], games: 20}
+
+Stage 4, the report, rates the evaluation games and compares the model at
+each temperature with the best expert whose games it was trained on.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from arena.errors import ConfigError
+from arena.league import League, league_from_mapping
+from arena.plugins import Plugins
+from arena.yaml_checks import key_error, mapping
+
+STAGES = ("experts", "train", "evaluate", "report")
+TOP_LEVEL_KEYS = {"name", "seed", "out", "experts", "train", "evaluate"}
+#: Keys the study sets in every section itself.
+RESERVED_KEYS = {"name", "out"}
+
+
+@dataclass
+class Study:
+    """A checked study file."""
+
+    name: str
+    source: str
+    base: Path  #: relative paths in the sections are relative to the study file
+    seed: int
+    out: Path
+    experts: dict[str, Any]
+    train: dict[str, Any]
+    evaluate: dict[str, Any]
+    text: str
+
+    @property
+    def experts_folder(self) -> Path:
+        return self.out / "experts"
+
+    @property
+    def model_folder(self) -> Path:
+        return self.out / "model"
+
+    @property
+    def evaluation_folder(self) -> Path:
+        return self.out / "evaluation"
+
+    def section(self, key: str) -> str:
+        """How errors name a section: ``FILE (experts)``."""
+        return f"{self.source} ({key})"
+
+
+def load_study(path: str | Path, out: str | Path | None = None) -> Study:
+    """Read a study file and check its shape; each section is checked fully when its stage is built."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise ConfigError(f"study file {source!r} cannot be read: {error.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{source} is not valid YAML: {error}") from None
+    data = mapping(source, "", data, TOP_LEVEL_KEYS)
+    sections = {}
+    for key in ("experts", "train", "evaluate"):
+        section = data.get(key)
+        if not isinstance(section, dict) or not section:
+            raise key_error(source, key, f"the study needs a '{key}:' section (a mapping); see arena study --help")
+        reserved = sorted(RESERVED_KEYS & set(section))
+        if reserved:
+            raise key_error(source, f"{key}.{reserved[0]}", "is set by the study (from its name and out); remove it")
+        sections[key] = section
+    seed = data.get("seed", 1)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise key_error(source, "seed", f"{seed!r} must be a whole number")
+    name = str(data.get("name") or path.stem)
+    return Study(
+        name=name,
+        source=source,
+        base=path.parent,
+        seed=seed,
+        out=Path(out) if out else Path(data.get("out") or Path("results") / name),
+        text=text,
+        **sections,
+    )
+
+
+def experts_league(study: Study, plugins: Plugins) -> League:
+    """Stage 1's league: the experts play the data games."""
+    data = {"seed": study.seed, **study.experts, "name": f"{study.name}-experts"}
+    return league_from_mapping(data, study.section("experts"), study.base, plugins, study.experts_folder)
+
+
+def training_config(study: Study) -> Any:
+    """Stage 2's training config; its data defaults to the experts' games."""
+    from arena_plugins.training.config import training_from_mapping
+
+    raw = copy.deepcopy(study.train)
+    raw.setdefault("seed", study.seed)
+    data = raw.setdefault("data", {})
+    if isinstance(data, dict):
+        data.setdefault("sources", [{"run": str(study.experts_folder.resolve())}])
+    return training_from_mapping(raw, study.section("train"), study.base, study.model_folder, f"{study.name}-model")
+
+
+def model_checkpoint(study: Study) -> Path:
+    """Where stage 2 leaves the trained model (the finished run's weights)."""
+    from arena_plugins.training.trainer import MODEL
+
+    return training_config(study).out / MODEL
+
+
+def rating_cap(study: Study) -> float | None:
+    """The training data's rating cap (``train.data.filters.max_rating``), if any."""
+    return training_config(study).filters.max_rating
+
+
+def is_model_entry(entry: Any) -> bool:
+    """A transformer entry of the evaluation league without its own checkpoint: it plays the trained model."""
+    return isinstance(entry, dict) and entry.get("type") == "transformer" and "checkpoint" not in entry
+
+
+def evaluation_league(study: Study, plugins: Plugins, checkpoint: Path | None = None) -> League:
+    """Stage 3's league: the evaluation's own players, the model on ``checkpoint``, and the experts.
+
+    ``checkpoint`` defaults to the trained model. Before it exists, a
+    randomly initialised model of the training section's shape stands in,
+    so that the section is checked completely before hours are spent on it.
+    """
+    players = study.evaluate.get("players")
+    if not isinstance(players, list):
+        raise key_error(study.section("evaluate"), "players", "must be a list of players; the experts join it")
+    if not any(is_model_entry(entry) for entry in players):
+        raise key_error(
+            study.section("evaluate"), "players",
+            "has no trained model: add a 'type: transformer' entry without a checkpoint (e.g. with temperature: [...])",
+        )
+    checkpoint = checkpoint or model_checkpoint(study)
+    with tempfile.TemporaryDirectory(prefix="arena-study-") as scratch:
+        if not checkpoint.exists():
+            checkpoint = _stand_in_checkpoint(study, Path(scratch) / "not-trained-yet.pt")
+        expert_entries = copy.deepcopy(study.experts.get("players") or [])
+        # The section's own players first, so that error messages count its entries as the file does.
+        entries = [
+            {**entry, "checkpoint": str(checkpoint)} if is_model_entry(entry) else entry for entry in players
+        ] + expert_entries
+        data = {
+            "seed": study.seed + 1,  # other openings than the training games
+            **study.evaluate,
+            "players": entries,
+            "name": f"{study.name}-evaluation",
+        }
+        return league_from_mapping(data, study.section("evaluate"), study.base, plugins, study.evaluation_folder)
+
+
+def _stand_in_checkpoint(study: Study, path: Path) -> Path:
+    from arena_plugins.transformer.checkpoint import save_checkpoint
+    from arena_plugins.transformer.model import GPT, GPTConfig
+    from arena_plugins.transformer.tokenizer import CharTokenizer
+
+    tokenizer = CharTokenizer()
+    shape = {**training_config(study).model, "n_layer": 1, "n_embd": 8, "n_head": 1}  # only its names are used
+    save_checkpoint(path, GPT(GPTConfig(vocab_size=tokenizer.size, **shape)), tokenizer)
+    return path
+
+
+def model_players(league: League, checkpoint: Path) -> list[str]:
+    """Names of the evaluation league's players that play the study's model."""
+    return [spec.name or "" for spec in league.players if spec.options.get("checkpoint") == str(checkpoint)]
