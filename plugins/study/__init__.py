@@ -23,8 +23,16 @@ import click
 from arena import hookimpl
 from arena.errors import ConfigError
 
-from .study import STAGES, Study, evaluation_league, experts_league, load_study, model_checkpoint, model_players, \
-    training_config
+from .study import (
+    STAGES,
+    Study,
+    evaluation_league,
+    experts_league,
+    load_study,
+    model_checkpoint,
+    model_players,
+    training_config,
+)
 
 
 @click.command("study")

@@ -139,11 +139,6 @@ def model_checkpoint(study: Study) -> Path:
     return training_config(study).out / MODEL
 
 
-def rating_cap(study: Study) -> float | None:
-    """The training data's rating cap (``train.data.filters.max_rating``), if any."""
-    return training_config(study).filters.max_rating
-
-
 def is_model_entry(entry: Any) -> bool:
     """A transformer entry of the evaluation league without its own checkpoint: it plays the trained model."""
     return isinstance(entry, dict) and entry.get("type") == "transformer" and "checkpoint" not in entry
