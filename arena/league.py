@@ -14,12 +14,11 @@ from typing import Any
 
 import yaml
 
-from arena.errors import ConfigError
 from arena.game import GameRules
 from arena.openings import Openings, load_openings
 from arena.plugins import Plugins, load_plugins
 from arena.spec import PlayerSpec, build_player
-from arena.yaml_checks import key_error, mapping, whole
+from arena.yaml_checks import key_error, mapping, read_yaml, whole
 
 TOP_LEVEL_KEYS = {
     "name": "a label for the league (default: the file name)",
@@ -76,16 +75,8 @@ class League:
 def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Path | None = None) -> League:
     """Read and validate a league file; ``out`` overrides the file's run folder."""
     path = Path(path)
-    source = str(path)
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise ConfigError(f"league file {source!r} cannot be read: {error.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{source} is not valid YAML: {error}") from None
-    return league_from_mapping(data, source, path.parent, plugins, out, text, default_name=path.stem)
+    data, text = read_yaml(path, "league file")
+    return league_from_mapping(data, str(path), path.parent, plugins, out, text, default_name=path.stem)
 
 
 def league_from_mapping(

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import yaml
+
 from arena.errors import ConfigError
+
+
+def read_yaml(path: Path, kind: str) -> tuple[Any, str]:
+    """The parsed content and the text of a YAML file; ``kind`` ('league file') names it in errors."""
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise ConfigError(f"{kind} {str(path)!r} cannot be read: {error.strerror}") from None
+    try:
+        return yaml.safe_load(text), text
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path} is not valid YAML: {error}") from None
 
 
 def key_error(source: str, key: str, problem: str) -> ConfigError:

@@ -33,12 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from arena.errors import ConfigError
 from arena.league import League, league_from_mapping
 from arena.plugins import Plugins
-from arena.yaml_checks import key_error, mapping
+from arena.yaml_checks import key_error, mapping, read_yaml
 
 STAGES = ("experts", "train", "evaluate", "report")
 TOP_LEVEL_KEYS = {"name", "seed", "out", "experts", "train", "evaluate"}
@@ -81,14 +78,7 @@ def load_study(path: str | Path, out: str | Path | None = None) -> Study:
     """Read a study file and check its shape; each section is checked fully when its stage is built."""
     path = Path(path)
     source = str(path)
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise ConfigError(f"study file {source!r} cannot be read: {error.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{source} is not valid YAML: {error}") from None
+    data, text = read_yaml(path, "study file")
     data = mapping(source, "", data, TOP_LEVEL_KEYS)
     sections = {}
     for key in ("experts", "train", "evaluate"):

@@ -43,10 +43,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from arena.errors import ConfigError
-from arena.yaml_checks import key_error, mapping
+from arena.yaml_checks import key_error, mapping, read_yaml
 
 from .data import SPEEDS, Filters
 
@@ -104,14 +101,8 @@ class TrainingConfig:
 def load_training(path: str | Path, out: str | Path | None = None) -> TrainingConfig:
     """Read and check a training file; ``out`` overrides its output folder."""
     path = Path(path)
-    source = str(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except OSError as error:
-        raise ConfigError(f"training file {source!r} cannot be read: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{source} is not valid YAML: {error}") from None
-    return training_from_mapping(raw, source, path.parent, out, default_name=path.stem)
+    raw, _ = read_yaml(path, "training file")
+    return training_from_mapping(raw, str(path), path.parent, out, default_name=path.stem)
 
 
 def training_from_mapping(
