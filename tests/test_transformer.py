@@ -281,3 +281,18 @@ def test_sampling_stops_once_the_characters_cannot_spell_a_legal_move(checkpoint
         # ...and the full token starts the same way: it can only be illegal too.
         assert whole.info["chars"].lstrip().startswith(chars.strip()) or short.move is not None
     assert sum(len(r.info["chars"]) for r in early) < sum(len(r.info["chars"]) for r in full) / 2
+
+
+@pytest.mark.parametrize("decoding", ["sample", "legal"])
+def test_a_finished_game_gives_its_row_to_the_next_game(checkpoint, plugins, decoding):
+    # Moves run under inference mode and game_over outside it: releasing a row must work there,
+    # or every finished game would keep its row and every later batch would compute them all.
+    model = player(checkpoint, plugins, temperature=0.5, decoding=decoding)
+    for game in range(4):
+        board = chess.Board()
+        for _ in range(3):
+            board.push(model.choose([MoveRequest(f"g{game}", board, seed=game)])[0].move or
+                       next(iter(board.legal_moves)))
+        model.game_over(f"g{game}", board, "*")
+        assert model.session.rows == {} and model.session.free == [0]
+    assert len(model.session.tokens) == 1

@@ -55,7 +55,8 @@ class Session:
         """Forget a finished game; its row serves the next game."""
         row = self.rows.pop(game_id, None)
         if row is not None:
-            self.valid[row] = False
+            with torch.inference_mode():  # the buffers were made under inference mode, where the moves run
+                self.valid[row] = False
             self.tokens[row], self.columns[row] = [], []
             self.free.append(row)
 
