@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from arena.errors import ConfigError
 from arena.game import GameRules
 from arena.openings import Openings, load_openings
 from arena.plugins import Plugins, load_plugins
@@ -95,6 +96,9 @@ def league_from_mapping(
     """
     if text is None:
         text = yaml.safe_dump(data, sort_keys=False)
+    if isinstance(data, dict) and {"experts", "train", "evaluate"} <= set(data):
+        raise ConfigError(f"{source} is a study file, not a league: run it with 'arena study {source}' "
+                          f"(--check to check it)")
     data = mapping(source, "", data, set(TOP_LEVEL_KEYS))
 
     plugin_files = data.get("plugins") or []

@@ -156,6 +156,12 @@ def test_compare_needs_intervals_apart_and_ignores_capped_experts():
     assert not only_high.transcends and "does not transcend" in only_high.statement()
 
 
+def test_a_study_file_given_to_the_league_commands_says_what_it_is():
+    done = run_arena("validate", str(ROOT / "configs" / "transcendence.yaml"))
+    assert done.returncode == 2
+    assert "is a study file, not a league: run it with 'arena study" in done.stderr
+
+
 def test_the_shipped_study_checks():
     done = run_arena("study", str(ROOT / "configs" / "transcendence.yaml"), "--check")
     assert done.returncode == 0, done.stderr
