@@ -19,7 +19,7 @@ from arena.game import GameRules
 from arena.openings import Openings, load_openings
 from arena.plugins import Plugins, load_plugins
 from arena.spec import PlayerSpec, build_player
-from arena.yaml_checks import key_error, mapping, read_yaml, whole
+from arena.yaml_checks import key_error, mapping, read_yaml, seed as check_seed, whole
 
 TOP_LEVEL_KEYS = {
     "name": "a label for the league (default: the file name)",
@@ -109,9 +109,7 @@ def league_from_mapping(
         plugins = load_plugins(plugin_files)
 
     name = str(data.get("name") or default_name)
-    seed = data.get("seed", 1)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise key_error(source, "seed", f"{seed!r} must be a whole number")
+    seed = check_seed(source, data.get("seed", 1))
     players = expand_players(data.get("players"), source, plugins)
     schedule = _schedule(data.get("schedule"), source)
     rules_data = mapping(source, "rules", data.get("rules"), RULES_KEYS)

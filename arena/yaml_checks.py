@@ -34,6 +34,13 @@ def whole(source: str, key: str, value: Any, minimum: int = 1) -> int:
     return value
 
 
+def seed(source: str, value: Any) -> int:
+    """A ``seed:`` value: any whole number (booleans are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise key_error(source, "seed", f"{value!r} must be a whole number")
+    return value
+
+
 def mapping(source: str, key: str, value: Any, allowed: set[str]) -> dict[str, Any]:
     """A mapping (None counts as empty) whose keys are all in ``allowed``; ``key`` '' is the top level."""
     if value is None:

@@ -56,7 +56,7 @@ def study_command(app, study_file, stages, out, fresh, check, quiet):
     # Every section is checked before any stage runs: a typo in the evaluation
     # should not surface after the training.
     experts = experts_league(study, plugins)
-    evaluation = evaluation_league(study, plugins)
+    evaluation = evaluation_league(study, plugins, config)
     if check:
         _describe(study, experts, config, evaluation)
         return
@@ -74,14 +74,15 @@ def study_command(app, study_file, stages, out, fresh, check, quiet):
                 raise ConfigError(f"{study.experts_folder} has no rated expert games yet; run the experts stage first")
             click.echo(f"checkpoint: {trainer.train(config, fresh=fresh, echo=click.echo, quiet=quiet)}")
         elif stage == "evaluate":
-            run_league(evaluation_league(study, plugins, _trained(study)), fresh, quiet)
+            _trained(config)
+            run_league(evaluation_league(study, plugins, config), fresh, quiet)
         else:
             command = f"arena study {shlex.quote(study_file)}" + (f" --out {shlex.quote(out)}" if out else "")
             _report(study, plugins, experts, config, command)
 
 
-def _trained(study: Study) -> Path:
-    checkpoint = model_checkpoint(study)
+def _trained(config) -> Path:
+    checkpoint = model_checkpoint(config)
     if not checkpoint.exists():
         raise ConfigError(f"{checkpoint} does not exist yet; run the train stage first")
     return checkpoint
@@ -104,8 +105,8 @@ def _report(study: Study, plugins, experts, config, command: str) -> None:
 
     from .verdict import compare, write_verdict
 
-    checkpoint = _trained(study)
-    evaluation = evaluation_league(study, plugins, checkpoint)
+    checkpoint = _trained(config)
+    evaluation = evaluation_league(study, plugins, config)
     games = load_games(study.evaluation_folder)
     rater_name, rater = next(iter(build_raters(evaluation.raters, plugins, evaluation.source).items()))
     anchors = {**games.anchors, **evaluation.anchors}

@@ -35,7 +35,7 @@ from typing import Any
 
 from arena.league import League, league_from_mapping
 from arena.plugins import Plugins
-from arena.yaml_checks import key_error, mapping, read_yaml
+from arena.yaml_checks import key_error, mapping, read_yaml, seed as check_seed
 
 STAGES = ("experts", "train", "evaluate", "report")
 TOP_LEVEL_KEYS = {"name", "seed", "out", "experts", "train", "evaluate"}
@@ -89,9 +89,7 @@ def load_study(path: str | Path, out: str | Path | None = None) -> Study:
         if reserved:
             raise key_error(source, f"{key}.{reserved[0]}", "is set by the study (from its name and out); remove it")
         sections[key] = section
-    seed = data.get("seed", 1)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise key_error(source, "seed", f"{seed!r} must be a whole number")
+    seed = check_seed(source, data.get("seed", 1))
     name = str(data.get("name") or path.stem)
     return Study(
         name=name,
@@ -122,11 +120,11 @@ def training_config(study: Study) -> Any:
     return training_from_mapping(raw, study.section("train"), study.base, study.model_folder, f"{study.name}-model")
 
 
-def model_checkpoint(study: Study) -> Path:
-    """Where stage 2 leaves the trained model (the finished run's weights)."""
+def model_checkpoint(config: Any) -> Path:
+    """Where stage 2 (trained with ``config``) leaves the model: the finished run's weights."""
     from arena_plugins.training.trainer import MODEL
 
-    return training_config(study).out / MODEL
+    return config.out / MODEL
 
 
 def is_model_entry(entry: Any) -> bool:
@@ -134,12 +132,11 @@ def is_model_entry(entry: Any) -> bool:
     return isinstance(entry, dict) and entry.get("type") == "transformer" and "checkpoint" not in entry
 
 
-def evaluation_league(study: Study, plugins: Plugins, checkpoint: Path | None = None) -> League:
-    """Stage 3's league: the evaluation's own players, the model on ``checkpoint``, and the experts.
+def evaluation_league(study: Study, plugins: Plugins, config: Any) -> League:
+    """Stage 3's league: the evaluation's own players, the model trained with ``config``, and the experts.
 
-    ``checkpoint`` defaults to the trained model. Before it exists, a
-    randomly initialised model of the training section's shape stands in,
-    so that the section is checked completely before hours are spent on it.
+    Before the model exists, a randomly initialised one stands in, so that
+    the section is checked completely before hours are spent on it.
     """
     players = study.evaluate.get("players")
     if not isinstance(players, list):
@@ -149,10 +146,10 @@ def evaluation_league(study: Study, plugins: Plugins, checkpoint: Path | None = 
             study.section("evaluate"), "players",
             "has no trained model: add a 'type: transformer' entry without a checkpoint (e.g. with temperature: [...])",
         )
-    checkpoint = checkpoint or model_checkpoint(study)
+    checkpoint = model_checkpoint(config)
     with tempfile.TemporaryDirectory(prefix="arena-study-") as scratch:
         if not checkpoint.exists():
-            checkpoint = _stand_in_checkpoint(study, Path(scratch) / "not-trained-yet.pt")
+            checkpoint = _stand_in_checkpoint(config.model, Path(scratch) / "not-trained-yet.pt")
         expert_entries = copy.deepcopy(study.experts.get("players") or [])
         # The section's own players first, so that error messages count its entries as the file does.
         entries = [
@@ -167,13 +164,13 @@ def evaluation_league(study: Study, plugins: Plugins, checkpoint: Path | None = 
         return league_from_mapping(data, study.section("evaluate"), study.base, plugins, study.evaluation_folder)
 
 
-def _stand_in_checkpoint(study: Study, path: Path) -> Path:
+def _stand_in_checkpoint(model: dict[str, Any], path: Path) -> Path:
     from arena_plugins.transformer.checkpoint import save_checkpoint
     from arena_plugins.transformer.model import GPT, GPTConfig
     from arena_plugins.transformer.tokenizer import CharTokenizer
 
     tokenizer = CharTokenizer()
-    shape = {**training_config(study).model, "n_layer": 1, "n_embd": 8, "n_head": 1}  # only its names are used
+    shape = {**model, "n_layer": 1, "n_embd": 8, "n_head": 1}  # only its names are used
     save_checkpoint(path, GPT(GPTConfig(vocab_size=tokenizer.size, **shape)), tokenizer)
     return path
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from arena.yaml_checks import key_error, mapping, read_yaml
+from arena.yaml_checks import key_error, mapping, read_yaml, seed as check_seed
 
 from .data import SPEEDS, Filters
 
@@ -166,9 +166,7 @@ def training_from_mapping(
         evaluate = mapping(source, "evaluate", evaluate, EVALUATE_KEYS)
         if not evaluate.get("opponents"):
             raise key_error(source, "evaluate.opponents", "list at least one player spec, e.g. random")
-    seed = raw.get("seed", 1)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise key_error(source, "seed", f"{seed!r} must be a whole number")
+    seed = check_seed(source, raw.get("seed", 1))
     return TrainingConfig(
         name=name,
         source=source,
