@@ -296,3 +296,20 @@ def test_a_finished_game_gives_its_row_to_the_next_game(checkpoint, plugins, dec
         model.game_over(f"g{game}", board, "*")
         assert model.session.rows == {} and model.session.free == [0]
     assert len(model.session.tokens) == 1
+
+
+def test_columns_no_game_wrote_never_spoil_the_logits():
+    # Rows added for new games have columns that earlier calls used for other rows; attention
+    # masks them out, but a NaN there would still leak (0 x NaN). The buffer must start clean.
+    model = tiny_model()
+    session = Session(model)
+    with torch.inference_mode():
+        session.prefill(["a"], [_game_prompts("e4 e5 Nf3 Nc6 Bb5 a6", 6)], 4)
+        # Leave NaN in freed memory of the size the grown buffer will take, as a previous user might.
+        grown = session.cache.keys[:, :1].numel() * 3
+        del_me = torch.full((grown,), float("nan"))
+        del del_me
+        session.prefill(["a", "b", "c"], [_game_prompts("e4 e5 Nf3 Nc6 Bb5 a6", 6)] * 3, 4)
+        assert torch.isfinite(session.cache.keys).all() and torch.isfinite(session.cache.values).all()
+        _, logits = session.prefill(["d"], [_game_prompts("d4 d5", 2)], 4)
+    assert torch.isfinite(logits).all()

@@ -52,13 +52,14 @@ class KVCache:
     """Keys and values of every layer for a batch of sequences, preallocated to ``capacity`` positions.
 
     Column ``j`` holds position data for every row at once; ``length`` columns are filled.
-    The memory is not cleared: callers fill every column attention may read.
+    The memory starts zeroed: a masked-out column still enters attention's product with
+    weight 0, and uninitialised memory holding NaN would turn 0 x NaN into NaN logits.
     """
 
     def __init__(self, config: GPTConfig, batch: int, capacity: int, device: torch.device, dtype: torch.dtype):
         shape = (config.n_layer, batch, config.n_head, capacity, config.n_embd // config.n_head)
-        self.keys = torch.empty(shape, device=device, dtype=dtype)
-        self.values = torch.empty(shape, device=device, dtype=dtype)
+        self.keys = torch.zeros(shape, device=device, dtype=dtype)
+        self.values = torch.zeros(shape, device=device, dtype=dtype)
         self.length = 0
 
 
