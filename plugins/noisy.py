@@ -11,6 +11,12 @@ On the command line: ``noisy:epsilon=0.3,player.type=stockfish,player.skill=5``.
 The coin and the random move are drawn from the game's seed, position and
 attempt, so the same seed gives the same games. The wrapped player is asked
 only for the moves it plays, all in one batch.
+
+``mistakes: habitual`` gives the player blind spots instead: the coin is
+still drawn per game, but its mistake in a position is always the same legal
+move, drawn from the position and the player's name. Experts with different
+names then err differently in the same position, as people with their own
+habits do, and their games keep returning to the same positions.
 """
 
 from __future__ import annotations
@@ -19,18 +25,26 @@ import random
 from typing import Any
 
 import chess
+import chess.polyglot
 
 from arena import ConfigError, MoveReply, MoveRequest, Player, hookimpl
 from arena.seeds import derive_seed
 from arena.spec import PlayerSpec, build_player, parse_player_spec, spec_from_mapping
 
 
+#: How a noisy player picks its mistake: afresh each time, or always the same one in a position.
+MISTAKES = ("random", "habitual")
+
+
 class NoisyPlayer(Player):
     """Plays a uniformly random legal move with probability ``epsilon``, else the wrapped player's move."""
 
-    def __init__(self, *, player: str | dict[str, Any], epsilon: float) -> None:
+    def __init__(self, *, player: str | dict[str, Any], epsilon: float, mistakes: str = "random") -> None:
         if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 <= epsilon <= 1:
             raise ConfigError(f"option epsilon={epsilon!r} must be a probability from 0 to 1")
+        if mistakes not in MISTAKES:
+            raise ConfigError(f"option mistakes={mistakes!r} must be one of {', '.join(MISTAKES)}")
+        self.mistakes = mistakes
         if isinstance(player, str):
             self.inner_spec: PlayerSpec = parse_player_spec(player)
         elif isinstance(player, dict):
@@ -58,6 +72,8 @@ class NoisyPlayer(Player):
         for index, request in enumerate(requests):
             rng = random.Random(derive_seed(request.seed, "noise", request.board.ply(), request.attempt))
             if rng.random() < self.epsilon:
+                if self.mistakes == "habitual":
+                    rng = random.Random(derive_seed(self.name, chess.polyglot.zobrist_hash(request.board)))
                 move = rng.choice(list(request.board.legal_moves))
                 replies[index] = MoveReply(move=move, info={"noise": True}, elapsed=0.0)
             else:
@@ -75,7 +91,7 @@ class NoisyPlayer(Player):
         assert self.inner is not None
         # Not the wrapped player's anchor: noise makes it another player.
         facts = {key: value for key, value in self.inner.describe().items() if key != "anchor"}
-        return {"wraps": self.inner.name, "epsilon": self.epsilon, **facts}
+        return {"wraps": self.inner.name, "epsilon": self.epsilon, "mistakes": self.mistakes, **facts}
 
     def close(self) -> None:
         if self.inner is not None:

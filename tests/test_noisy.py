@@ -1,4 +1,4 @@
-"""The noisy player: epsilon 0 is the wrapped player, epsilon 1 is uniform, and it replays from seeds."""
+"""The noisy player: epsilon 0 is the wrapped player, epsilon 1 is uniform, habits repeat, and it replays from seeds."""
 
 from __future__ import annotations
 
@@ -46,6 +46,24 @@ def test_epsilon_one_is_uniform_over_legal_moves(plugins):
     chi_square = sum((counts[move] - expected) ** 2 / expected for move in legal)
     # 27 legal moves: 26 degrees of freedom; the 99.9% quantile of chi-square(26) is about 54.1.
     assert len(legal) == 27 and chi_square < 54.1
+
+
+def test_habitual_mistakes_repeat_in_a_position_and_differ_between_players(plugins):
+    def mistakes(name):
+        spec = PlayerSpec("noisy", {"player": "random", "epsilon": 1.0, "mistakes": "habitual"}, name=name)
+        player = build_player(spec, plugins)
+        player.start()
+        replies = player.choose(position_requests(50))
+        player.close()
+        return [reply.move for reply in replies]
+
+    alice, bob = mistakes("alice"), mistakes("bob")
+    assert len(set(alice)) == 1 and len(set(bob)) == 1  # one mistake per position, whatever the game
+    assert alice == mistakes("alice")
+    others = [mistakes(f"expert-{i}")[0] for i in range(12)]
+    assert len(set(others)) >= 6  # names draw their own blind spots
+    with pytest.raises(ConfigError, match="mistakes='often' must be one of random, habitual"):
+        build_player(PlayerSpec("noisy", {"player": "random", "epsilon": 0.5, "mistakes": "often"}), plugins)
 
 
 def test_same_seed_same_games_and_noise_is_recorded(plugins):

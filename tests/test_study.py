@@ -8,10 +8,13 @@ import pytest
 import yaml
 
 from arena.ratings import Rating
+from arena_plugins.study.study import cap_note
 from arena_plugins.study.verdict import compare
+from arena_plugins.transformer.checkpoint import load_model
+from arena_plugins.transformer.tokenizer import MoveTokenizer
 from conftest import ROOT, run_arena
 
-#: Three experts (one above the rating cap), a two-layer model trained for a few steps, two temperatures.
+#: Three experts (one above the rating cap), a two-layer model of moves trained for a few steps, two temperatures.
 MINI = {
     "name": "mini",
     "seed": 3,
@@ -19,7 +22,8 @@ MINI = {
         "concurrency": 2,
         "games_in_flight": 2,
         "players": [
-            {"type": "noisy", "name": "careful", "player": {"type": "stockfish", "nodes": 50}, "epsilon": 0.2},
+            {"type": "noisy", "name": "careful", "player": {"type": "stockfish", "nodes": 50}, "epsilon": 0.2,
+             "mistakes": "habitual"},
             {"type": "noisy", "name": "sloppy", "player": {"type": "stockfish", "nodes": 50}, "epsilon": 0.6},
             {"type": "stockfish", "name": "master", "nodes": 400},
         ],
@@ -28,8 +32,8 @@ MINI = {
         "rules": {"max_moves": 60},
     },
     "train": {
-        "data": {"filters": {"max_rating": 1650}, "validation": 0.2},
-        "model": {"size": "tiny", "n_layer": 2, "n_embd": 32, "n_head": 2, "block_size": 128},
+        "data": {"filters": {"max_rating": 1650}, "validation": 0.2, "tokenizer": "move"},
+        "model": {"size": "tiny", "n_layer": 2, "n_embd": 32, "n_head": 2, "block_size": 64},
         "train": {"max_steps": 20, "batch_size": 4, "eval_interval": 10, "checkpoint_interval": 10,
                   "learning_rate": 3.0e-3},
     },
@@ -73,10 +77,12 @@ def test_the_miniature_study_runs_end_to_end(finished):
     for stage in ("experts", "train", "evaluate", "report"):
         assert f"stage {stage}" in rest.stdout
     assert "30 games, 30 already played" in rest.stdout  # the experts stage resumed, nothing replayed
+    assert "the rating cap 1650 leaves out the games of master (" in rest.stdout
     for name in ("rating_vs_temperature.png", "report.md", "verdict.json", "study.yaml",
                  "experts/standings.json", "model/model.pt", "evaluation/games.jsonl", "evaluation/standings.csv"):
         assert (out / name).exists(), name
     assert (out / "rating_vs_temperature.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert isinstance(load_model(out / "model" / "model.pt")[1], MoveTokenizer)  # the study's tokenizer: move
 
 
 def test_the_report_compares_the_model_with_the_best_expert_in_its_data(finished):
@@ -135,6 +141,14 @@ def test_bad_study_files_are_reported_with_file_and_key(tmp_path, change, messag
     assert done.returncode == 2
     assert message in done.stderr, done.stderr
     assert "mini.yaml" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_cap_above_every_expert_is_called_out():
+    ratings = {"master": 1717.0, "expert": 1499.0}
+    assert cap_note(ratings, 1600) == "the rating cap 1600 leaves out the games of master (1717)"
+    warning = cap_note(ratings, 1750)
+    assert warning.startswith("warning: the rating cap 1750 is above every expert's rating")
+    assert "(the highest is master, 1717)" in warning and "train.data.filters.max_rating" in warning
 
 
 def rating(name, value, half_width):

@@ -20,7 +20,9 @@ from arena import MoveRequest
 from arena_plugins.training.config import load_training
 from arena_plugins.training.data import Filters, Shards, prepare
 from arena_plugins.training.trainer import ChessFormerTrainer
+from arena.results import read_records
 from arena_plugins.transformer.checkpoint import load_model
+from arena_plugins.transformer.tokenizer import MoveTokenizer
 from conftest import run_arena
 
 
@@ -126,7 +128,11 @@ def test_a_tiny_model_learns_arena_games_and_plays_more_legal_moves(tmp_path, ex
     config = load_training(training_file(tmp_path, expert_run), out=tmp_path / "out")
     checkpoint = ChessFormerTrainer().train(config, echo=lambda line: None, quiet=True)
     model, _, meta = load_model(checkpoint)
-    assert meta["iter_num"] == 300
+    # model.pt holds the weights of the step with the lowest validation loss.
+    assert meta["iter_num"] in (100, 200, 300)
+    assert meta["best_val_loss"] == load_model(checkpoint.parent / "last.pt")[2]["best_val_loss"]
+    at_best = _weights(checkpoint.parent / f"step-{meta['iter_num']}.pt")
+    assert all(torch.equal(value, at_best[key]) for key, value in model.state_dict().items())
     # The finished run's model.pt has the weights alone: a third of last.pt, which also keeps Adam's moments.
     assert checkpoint.name == "model.pt" and "optimizer" not in meta
     assert checkpoint.stat().st_size < 0.5 * (checkpoint.parent / "last.pt").stat().st_size
@@ -150,6 +156,43 @@ def test_a_tiny_model_learns_arena_games_and_plays_more_legal_moves(tmp_path, ex
     untrained = _first_try_legal_rate(random_weights, plugins, boards)
     print(f"first-try legal moves: trained {trained:.2f}, random weights {untrained:.2f}")
     assert trained >= untrained + 0.25
+
+
+def test_a_move_token_model_learns_arena_games(tmp_path, expert_run, plugins):
+    path = training_file(tmp_path, expert_run)
+    path.write_text(path.read_text().replace("validation: 0.1", "validation: 0.1\n  tokenizer: move")
+                    .replace("block_size: 128", "block_size: 32"))
+    config = load_training(path, out=tmp_path / "out")
+    checkpoint = ChessFormerTrainer().train(config, echo=lambda line: None, quiet=True)
+    model, tokenizer, meta = load_model(checkpoint)
+    assert isinstance(tokenizer, MoveTokenizer) and model.config.vocab_size == 1969
+    assert meta["best_val_loss"] < 0.7 * math.log(1969)  # 24 games: the model soon memorises them
+    # The shards hold each game as its start token and its moves, two bytes a token.
+    shards = Shards(tmp_path / "out" / "data")
+    tokens, starts = shards.tokens("train"), shards.starts("train")
+    assert tokens.dtype.itemsize == 2 and int((tokens == 0).sum()) == len(starts)
+    first = next(iter(read_records(expert_run)))
+    assert any(tokenizer.decode(list(tokens[a:b])).split()[1:] == [m.uci for m in first.moves]
+               for a, b in zip(starts, list(starts[1:]) + [len(tokens)]))
+    boards = []
+    rng = torch.Generator().manual_seed(1)
+    for plies in (0, 1, 2, 3, 4, 5, 6, 7) * 4:
+        board = chess.Board()
+        for _ in range(plies):
+            moves = list(board.legal_moves)
+            board.push(moves[int(torch.randint(len(moves), (1,), generator=rng))])
+        boards.append(board)
+    # Sampled whole moves: the trained model's first try is a legal move far more often than
+    # random weights', which spread their probability over 1,968 moves (about 1% of them legal here).
+    from arena_plugins.transformer.checkpoint import save_checkpoint
+    from arena_plugins.transformer.model import GPT
+
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / "random.pt", GPT(model.config), MoveTokenizer())
+    untrained = _first_try_legal_rate(tmp_path / "random.pt", plugins, boards)
+    trained = _first_try_legal_rate(checkpoint, plugins, boards)
+    print(f"first-try legal moves: trained {trained:.2f}, random weights {untrained:.2f}")
+    assert untrained < 0.1 and trained >= 0.4
 
 
 def _weights(path):
@@ -195,6 +238,7 @@ def test_training_file_errors_name_the_key(tmp_path):
         ("data: {sources: [{path: x.pgn}]}\ntrain: {max_step: 3}\n", "train.max_step: unknown key"),
         ("data: {sources: [{path: x.pgn}]}\ntrain: {batch_size: 0}\n", "train.batch_size: 0 must be"),
         ("data: {sources: [{path: missing.pgn}]}\n", "missing.pgn' does not exist"),
+        ("data: {sources: [{path: x.pgn}], tokenizer: bpe}\n", "data.tokenizer: 'bpe' is not one of char, move"),
     ]
     for text, message in cases:
         path = tmp_path / "bad.yaml"

@@ -19,7 +19,13 @@ from arena.spec import PlayerSpec, build_player
 from arena_plugins.transformer.checkpoint import CheckpointError, load_model, save_checkpoint
 from arena_plugins.transformer.inference import Session
 from arena_plugins.transformer.model import GPT, GPTConfig
-from arena_plugins.transformer.tokenizer import PAPER_VOCABULARY, CharTokenizer, transcript
+from arena_plugins.transformer.tokenizer import (
+    PAPER_VOCABULARY,
+    CharTokenizer,
+    MoveTokenizer,
+    tokenizer_from_dict,
+    transcript,
+)
 
 CONFIG = dict(block_size=512, vocab_size=32, n_layer=2, n_head=2, n_embd=32, dropout=0.0, bias=False)
 
@@ -63,6 +69,52 @@ def test_transcripts_are_the_papers_format():
     assert CharTokenizer().encode(" x") == [0, 31] and PAPER_VOCABULARY.index(";") == 15
     with pytest.raises(ValueError, match="standard position"):
         transcript(chess.Board("8/8/8/8/8/8/8/K6k w - - 0 1"))
+
+
+def test_the_move_vocabulary_holds_every_legal_move_once():
+    tokenizer = MoveTokenizer()
+    assert tokenizer.size == 1969  # 1,792 queen and knight moves, 176 promotions, the game start
+    seen = set()
+    positions = [chess.Board("8/1P4k1/8/8/8/8/1p4K1/8 w - - 0 1"), chess.Board("r3k2r/8/8/8/8/8/8/R3K2R b KQkq - 0 1")]
+    rng = torch.Generator().manual_seed(0)
+    for _ in range(200):  # random games reach promotions, castling, en passant
+        board = chess.Board()
+        while not board.is_game_over() and board.ply() < 300:
+            moves = list(board.legal_moves)
+            board.push(moves[int(torch.randint(len(moves), (1,), generator=rng))])
+            positions.append(board.copy(stack=False))
+    for board in positions:
+        moves = list(board.legal_moves)
+        tokens = tokenizer.encode(moves)
+        assert 0 not in tokens and len(set(tokens)) == len(moves)
+        seen.update(move.uci() for move in moves)
+    assert {"b7b8q", "b2a1n", "e8c8", "e1g1"} <= seen
+    board = boards("e4 e5 Nf3")[0]
+    assert tokenizer.decode(tokenizer.prompt(board)) == "; e2e4 e7e5 g1f3"
+    assert tokenizer_from_dict(tokenizer.to_dict()) == tokenizer
+    with pytest.raises(ValueError, match="standard position"):
+        tokenizer.prompt(chess.Board("8/8/8/8/8/8/8/K6k w - - 0 1"))
+
+
+def test_a_move_token_model_plays_legal_moves_or_samples_illegal_ones(tmp_path, plugins):
+    path = tmp_path / "moves.pt"
+    torch.manual_seed(0)
+    save_checkpoint(path, GPT(GPTConfig(**{**CONFIG, "vocab_size": MoveTokenizer().size, "block_size": 16})),
+                    MoveTokenizer())
+    legal = player(str(path), plugins, decoding="legal", temperature=1.0)
+    sampler = player(str(path), plugins, decoding="sample", temperature=1.0)
+    requests = [MoveRequest(f"g{i}", board, seed=i) for i, board in enumerate(boards(*GAMES))]
+    legal_replies = legal.choose(requests)
+    assert all(reply.move in request.board.legal_moves for reply, request in zip(legal_replies, requests))
+    assert all(0 < sum(reply.info["top"].values()) <= 1.0001 for reply in legal_replies)
+    # Random weights put almost all their mass on the 1,968 - 20 moves that are not legal here.
+    many = [MoveRequest(f"s{i}", board, seed=i) for i, board in enumerate(boards(*GAMES) * 5)]
+    sampled = sampler.choose(many)
+    assert sum(reply.move is None for reply in sampled) > len(sampled) / 2
+    assert all(reply.move is None or reply.move in request.board.legal_moves for reply, request in zip(sampled, many))
+    # The context holds 16 tokens: the game start and 15 moves, then the move cap rule ends the game.
+    long_game = boards("Nf3 Nf6 Ng1 Ng8 " * 4)[0]
+    assert legal.choose([MoveRequest("long", long_game, seed=1)])[0].failure == "context_full"
 
 
 def test_nanogpt_checkpoint_with_compiled_keys_loads_with_the_same_logits(tmp_path):

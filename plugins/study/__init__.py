@@ -26,6 +26,7 @@ from arena.errors import ConfigError
 from .study import (
     STAGES,
     Study,
+    cap_note,
     evaluation_league,
     experts_league,
     load_study,
@@ -72,6 +73,8 @@ def study_command(app, study_file, stages, out, fresh, check, quiet):
         elif stage == "train":
             if not (study.experts_folder / "standings.json").exists() and "sources" not in (study.train.get("data") or {}):
                 raise ConfigError(f"{study.experts_folder} has no rated expert games yet; run the experts stage first")
+            if config.filters.max_rating is not None:
+                click.echo(cap_note(_expert_ratings(study), config.filters.max_rating))
             click.echo(f"checkpoint: {trainer.train(config, fresh=fresh, echo=click.echo, quiet=quiet)}")
         elif stage == "evaluate":
             _trained(config)

@@ -149,7 +149,7 @@ def evaluation_league(study: Study, plugins: Plugins, config: Any) -> League:
     checkpoint = model_checkpoint(config)
     with tempfile.TemporaryDirectory(prefix="arena-study-") as scratch:
         if not checkpoint.exists():
-            checkpoint = _stand_in_checkpoint(config.model, Path(scratch) / "not-trained-yet.pt")
+            checkpoint = _stand_in_checkpoint(config, Path(scratch) / "not-trained-yet.pt")
         expert_entries = copy.deepcopy(study.experts.get("players") or [])
         # The section's own players first, so that error messages count its entries as the file does.
         entries = [
@@ -164,15 +164,26 @@ def evaluation_league(study: Study, plugins: Plugins, config: Any) -> League:
         return league_from_mapping(data, study.section("evaluate"), study.base, plugins, study.evaluation_folder)
 
 
-def _stand_in_checkpoint(model: dict[str, Any], path: Path) -> Path:
+def _stand_in_checkpoint(config: Any, path: Path) -> Path:
     from arena_plugins.transformer.checkpoint import save_checkpoint
     from arena_plugins.transformer.model import GPT, GPTConfig
-    from arena_plugins.transformer.tokenizer import CharTokenizer
+    from arena_plugins.transformer.tokenizer import TOKENIZERS
 
-    tokenizer = CharTokenizer()
-    shape = {**model, "n_layer": 1, "n_embd": 8, "n_head": 1}  # only its names are used
+    tokenizer = TOKENIZERS[config.tokenizer]()
+    shape = {**config.model, "n_layer": 1, "n_embd": 8, "n_head": 1}  # only its names are used
     save_checkpoint(path, GPT(GPTConfig(vocab_size=tokenizer.size, **shape)), tokenizer)
     return path
+
+
+def cap_note(ratings: dict[str, float], cap: float) -> str:
+    """Which experts the rating cap leaves out of the training data, or a warning that it leaves out none."""
+    above = [f"{name} ({rating:.0f})" for name, rating in ratings.items() if rating > cap]
+    if above:
+        return f"the rating cap {cap:g} leaves out the games of {', '.join(above)}"
+    top = max(ratings.items(), key=lambda item: item[1], default=None)
+    highest = f" (the highest is {top[0]}, {top[1]:.0f})" if top else ""
+    return (f"warning: the rating cap {cap:g} is above every expert's rating in their league{highest}, "
+            f"so it leaves out no games; lower train.data.filters.max_rating to cap the data")
 
 
 def model_players(league: League, checkpoint: Path) -> list[str]:

@@ -12,6 +12,7 @@
         - run: results/experts      # ratings from its standings.json, or give ratings: {name: 1400}
       filters: {max_rating: 1500, min_rating: null, speeds: [blitz, rapid], min_moves: 10}
       validation: 0.05
+      tokenizer: char               # char (the paper's SAN characters) | move (one token per UCI move)
     model:
       size: tiny                    # tiny | small | paper-50m | paper-302m | paper-707m
       block_size: 256               # any GPTConfig field overrides the size's
@@ -44,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from arena.yaml_checks import key_error, mapping, read_yaml, seed as check_seed
+from arena_plugins.transformer.tokenizer import TOKENIZERS
 
 from .data import SPEEDS, Filters
 
@@ -55,7 +57,7 @@ SIZES: dict[str, dict[str, Any]] = {
     "paper-707m": dict(n_layer=36, n_head=20, n_embd=1280, block_size=1023),
 }
 MODEL_KEYS = {"size", "n_layer", "n_head", "n_embd", "block_size", "dropout", "bias"}
-DATA_KEYS = {"sources", "filters", "validation"}
+DATA_KEYS = {"sources", "filters", "validation", "tokenizer"}
 FILTER_KEYS = {f.name for f in fields(Filters)}
 EVALUATE_KEYS = {"opponents", "games", "temperature", "decoding"}
 
@@ -92,6 +94,7 @@ class TrainingConfig:
     sources: list[dict[str, Any]]
     filters: Filters
     validation: float
+    tokenizer: str
     model: dict[str, Any]
     train: TrainSettings
     evaluate: dict[str, Any] | None = None
@@ -144,6 +147,10 @@ def training_from_mapping(
     if not isinstance(validation, (int, float)) or not 0 < validation < 1:
         raise key_error(source, "data.validation", f"{validation!r} must be a fraction between 0 and 1")
 
+    tokenizer = data.get("tokenizer", "char")
+    if tokenizer not in TOKENIZERS:
+        raise key_error(source, "data.tokenizer", f"{tokenizer!r} is not one of {', '.join(TOKENIZERS)}")
+
     model = mapping(source, "model", raw.get("model"), MODEL_KEYS)
     size = model.get("size", "tiny")
     if size not in SIZES:
@@ -176,6 +183,7 @@ def training_from_mapping(
         sources=checked_sources,
         filters=filters,
         validation=float(validation),
+        tokenizer=tokenizer,
         model=shape,
         train=train,
         evaluate=evaluate,

@@ -1,8 +1,9 @@
 """Training data: games from PGN files (plain, gzip, zstd) or arena run folders, filtered and tokenized.
 
 Files are streamed game by game, never loaded whole. Each kept game becomes
-its transcript (``;1.e4 e5 2.Nf3 ...``); a split's shard is the transcripts
-back to back (``NAME.bin``, one byte per token) with the offset of every
+its tokens (the paper's characters, ``;1.e4 e5 2.Nf3 ...``, or one token
+per move); a split's shard is the games' tokens back to back (``NAME.bin``,
+one byte per token for characters, two for moves) with the offset of every
 game's start (``NAME.starts.npy``), so training blocks can begin at a game start.
 """
 
@@ -18,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
+import chess
 import numpy as np
 
 from arena.errors import ConfigError
 from arena.pgn_games import read_games
 from arena.results import JSONL_NAME, read_records
-from arena_plugins.transformer.tokenizer import CharTokenizer
+from arena_plugins.transformer.tokenizer import CharTokenizer, Tokenizer, tokenizer_from_dict
 
 #: Lichess's speed classes by estimated duration (base + 40 x increment, seconds).
 SPEEDS = (("ultrabullet", 29), ("bullet", 179), ("blitz", 479), ("rapid", 1499), ("classical", float("inf")))
@@ -41,8 +43,9 @@ class Filters:
 
 @dataclass
 class Game:
-    """One candidate game: its SAN moves, result, players' ratings and time control."""
+    """One candidate game: its moves (and their SAN), result, players' ratings and time control."""
 
+    moves: list[chess.Move]
     sans: list[str]
     result: str
     ratings: tuple[float | None, float | None]
@@ -56,10 +59,10 @@ class Summary:
     kept: int = 0
     dropped: Counter = field(default_factory=Counter)
     malformed: list[str] = field(default_factory=list)
-    characters: int = 0
+    tokens: int = 0
 
     def describe(self) -> str:
-        lines = [f"kept {self.kept} games ({self.characters} characters)"]
+        lines = [f"kept {self.kept} games ({self.tokens} tokens)"]
         for reason, count in sorted(self.dropped.items()):
             lines.append(f"dropped {count}: {reason}")
         return "\n".join(lines)
@@ -106,12 +109,13 @@ def pgn_games(path: Path, summary: Summary) -> Iterator[Game]:
                 summary.dropped["not from the standard start"] += 1
                 continue
             board = game.board()
-            sans = []
+            moves, sans = [], []
             for move in game.mainline_moves():
+                moves.append(move)
                 sans.append(board.san(move))
                 board.push(move)
             headers = game.headers
-            yield Game(sans, headers.get("Result", "*"),
+            yield Game(moves, sans, headers.get("Result", "*"),
                        (_rating(headers.get("WhiteElo")), _rating(headers.get("BlackElo"))),
                        headers.get("TimeControl", "-"))
 
@@ -129,7 +133,8 @@ def run_folder_games(folder: Path, ratings: dict[str, float], summary: Summary) 
             summary.dropped["forfeited (illegal move, crash, timeout)"] += 1
             continue
         tc = record.white.time_control or "-"
-        yield Game([move.san for move in record.moves], record.result,
+        yield Game([chess.Move.from_uci(move.uci) for move in record.moves], [move.san for move in record.moves],
+                   record.result,
                    (ratings.get(record.white.name), ratings.get(record.black.name)), tc)
 
 
@@ -155,17 +160,6 @@ def keep(game: Game, filters: Filters, summary: Summary) -> bool:
     return True
 
 
-def game_transcript(sans: list[str]) -> str:
-    """``;1.e4 e5 2.Nf3`` for a list of SAN moves."""
-    parts = [";"]
-    for ply, san in enumerate(sans):
-        if ply % 2 == 0:
-            parts.append(f"{ply // 2 + 1}.")
-        parts.append(san)
-        parts.append(" ")
-    return "".join(parts).rstrip()
-
-
 @dataclass
 class Shards:
     """Where a prepared data set lies, and what it holds."""
@@ -173,17 +167,26 @@ class Shards:
     folder: Path
 
     def tokens(self, split: str) -> np.ndarray:
-        """A split's characters, memory-mapped (a split can be empty)."""
+        """A split's tokens, memory-mapped (a split can be empty)."""
         path = self.folder / f"{split}.bin"
+        dtype = token_dtype(self.tokenizer())
         if path.stat().st_size == 0:
-            return np.zeros(0, dtype=np.uint8)
-        return np.memmap(path, dtype=np.uint8, mode="r")
+            return np.zeros(0, dtype=dtype)
+        return np.memmap(path, dtype=dtype, mode="r")
 
     def starts(self, split: str) -> np.ndarray:
         return np.load(self.folder / f"{split}.starts.npy")
 
     def meta(self) -> dict[str, Any]:
         return json.loads((self.folder / "meta.json").read_text())
+
+    def tokenizer(self) -> Tokenizer:
+        return tokenizer_from_dict(self.meta()["tokenizer"])
+
+
+def token_dtype(tokenizer: Tokenizer) -> type:
+    """The narrowest unsigned integer that holds every token id."""
+    return np.uint8 if tokenizer.size <= 256 else np.uint16
 
 
 def prepare(
@@ -192,7 +195,7 @@ def prepare(
     out: Path,
     validation: float = 0.05,
     seed: int = 0,
-    tokenizer: CharTokenizer = CharTokenizer(),
+    tokenizer: Tokenizer = CharTokenizer(),
 ) -> Summary:
     """Stream every source, keep the games that pass, and write train/val shards to ``out``.
 
@@ -202,6 +205,7 @@ def prepare(
     out.mkdir(parents=True, exist_ok=True)
     summary = Summary()
     rng = random.Random(seed)
+    dtype = token_dtype(tokenizer)
     writers = {split: open(out / f"{split}.bin.tmp", "wb") for split in ("train", "val")}
     starts: dict[str, list[int]] = {"train": [], "val": []}
     offsets = {"train": 0, "val": 0}
@@ -211,17 +215,17 @@ def prepare(
                 if not keep(game, filters, summary):
                     continue
                 try:
-                    tokens = bytes(tokenizer.encode(game_transcript(game.sans)))
+                    tokens = tokenizer.game(game.moves, game.sans)
                 except ValueError as error:
-                    summary.dropped["characters outside the vocabulary"] += 1
+                    summary.dropped["tokens outside the vocabulary"] += 1
                     summary.malformed.append(str(error))
                     continue
                 split = "val" if rng.random() < validation else "train"
                 starts[split].append(offsets[split])
-                writers[split].write(tokens)
+                writers[split].write(np.array(tokens, dtype=dtype).tobytes())
                 offsets[split] += len(tokens)
                 summary.kept += 1
-                summary.characters += len(tokens)
+                summary.tokens += len(tokens)
     finally:
         for handle in writers.values():
             handle.close()
@@ -233,7 +237,7 @@ def prepare(
     meta = {
         "tokenizer": tokenizer.to_dict(),
         "games": {split: len(starts[split]) for split in starts},
-        "characters": offsets,
+        "tokens": offsets,
         "dropped": dict(summary.dropped),
         "filters": filters.__dict__,
     }

@@ -1,6 +1,6 @@
 """The ``chessformer`` trainer: nanoGPT's recipe on arena's data shards, resumable to the bit.
 
-Blocks of ``block_size + 1`` characters start at game starts, drawn by a
+Blocks of ``block_size + 1`` tokens start at game starts, drawn by a
 seeded generator whose state is saved with every checkpoint, together with
 the optimizer's: a run resumed from ``last.pt`` continues exactly as if it
 had never stopped (on the CPU; GPU kernels may differ in the last bits).
@@ -21,13 +21,17 @@ from tqdm import tqdm
 from arena.errors import ConfigError
 from arena_plugins.transformer.checkpoint import read_checkpoint, save_checkpoint
 from arena_plugins.transformer.model import GPT, GPTConfig
-from arena_plugins.transformer.tokenizer import CharTokenizer
+from arena_plugins.transformer.tokenizer import TOKENIZERS
 
 from .config import TrainingConfig
 from .data import Shards, prepare
 
 LAST = "last.pt"
-#: The finished model, weights only (no optimizer state): the file to share or ship.
+#: The weights at the lowest validation loss so far (nanoGPT keeps its checkpoint the same way).
+BEST = "best.pt"
+#: The finished model, weights only (no optimizer state): the file to share or ship. It is
+#: the weights at the step with the lowest validation loss, so that a run longer than its
+#: data supports still gives the model before it began to memorise its games.
 MODEL = "model.pt"
 
 
@@ -47,7 +51,7 @@ class Blocks:
         usable = starts[starts <= len(tokens) - (block_size + 1)]
         if len(usable) == 0:
             raise ConfigError(
-                f"the {split} data ({len(tokens)} characters) is too small for blocks of {block_size + 1}; "
+                f"the {split} data ({len(tokens)} tokens) is too small for blocks of {block_size + 1}; "
                 f"add games or lower model.block_size"
             )
         self.starts = torch.from_numpy(usable.astype(np.int64))
@@ -71,7 +75,7 @@ def _optimizer(model: GPT, settings: Any, device: torch.device) -> torch.optim.A
 class ChessFormerTrainer:
     """Trains a ChessFormer from a training file; see :mod:`arena_plugins.training.config`."""
 
-    description = "nanoGPT-style ChessFormer on character transcripts (the paper's recipe)"
+    description = "nanoGPT-style ChessFormer on game transcripts (the paper's recipe; characters or moves)"
 
     def train(
         self,
@@ -83,22 +87,24 @@ class ChessFormerTrainer:
     ) -> Path:
         """Prepare data if needed, train (resuming from ``last.pt`` unless ``fresh``), return the checkpoint.
 
-        A finished run also writes ``model.pt``, the weights alone, and returns
-        it; a run stopped early returns ``last.pt``.
+        A finished run also writes ``model.pt``, the weights alone at the step
+        with the lowest validation loss, and returns it; a run stopped early
+        returns ``last.pt``.
 
         ``stop_after`` ends the run after that many steps of this invocation
         (the checkpoint is written), as an interruption would.
         """
         out = config.out
         data_folder = out / "data"
-        if fresh or not (data_folder / "meta.json").exists():
+        tokenizer = TOKENIZERS[config.tokenizer]()
+        prepared = (data_folder / "meta.json").exists() and Shards(data_folder).tokenizer() == tokenizer
+        if fresh or not prepared:
             echo(f"preparing data into {data_folder}/")
-            summary = prepare(config.sources, config.filters, data_folder, config.validation, config.seed)
+            summary = prepare(config.sources, config.filters, data_folder, config.validation, config.seed, tokenizer)
             echo(summary.describe())
             for problem in summary.malformed[:10]:
                 echo(f"  skipped {problem}")
         shards = Shards(data_folder)
-        tokenizer = CharTokenizer(shards.meta()["tokenizer"]["vocabulary"])
         settings = config.train
         device = torch.device("cuda" if settings.device == "auto" and torch.cuda.is_available() else
                               ("cpu" if settings.device == "auto" else settings.device))
@@ -175,7 +181,9 @@ class ChessFormerTrainer:
             last_step = step == settings.max_steps or (stop_after is not None and ran >= stop_after)
             if step % settings.eval_interval == 0 or last_step:
                 val = validate()
-                best = min(best, val)
+                if val < best:
+                    best = val
+                    save_checkpoint(out / BEST, model, tokenizer, iter_num=step, best_val_loss=best, config=config.raw)
                 bar.write(f"step {step}: train loss {total:.4f}, validation loss {val:.4f}")
             if step % settings.checkpoint_interval == 0 or last_step:
                 save(last)
@@ -188,7 +196,10 @@ class ChessFormerTrainer:
         bar.close()
         if step < settings.max_steps:
             return last
-        save_checkpoint(out / MODEL, model, tokenizer, iter_num=step, best_val_loss=best, config=config.raw)
+        if (out / BEST).exists():
+            (out / BEST).replace(out / MODEL)
+        elif not (out / MODEL).exists():  # a run from before best.pt was kept
+            save_checkpoint(out / MODEL, model, tokenizer, iter_num=step, best_val_loss=best, config=config.raw)
         return out / MODEL
 
 

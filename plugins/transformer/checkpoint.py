@@ -19,7 +19,7 @@ import torch
 from arena.errors import ConfigError
 
 from .model import GPT, GPTConfig
-from .tokenizer import PAPER_VOCABULARY, CharTokenizer
+from .tokenizer import PAPER_VOCABULARY, CharTokenizer, Tokenizer, tokenizer_from_dict
 
 COMPILED_PREFIX = "_orig_mod."
 
@@ -51,20 +51,18 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def tokenizer_of(data: dict[str, Any], path: str | Path) -> CharTokenizer:
+def tokenizer_of(data: dict[str, Any], path: str | Path) -> Tokenizer:
     """The checkpoint's tokenizer, or the paper's vocabulary when it carries none."""
     spec = data.get("tokenizer")
     if spec is None:
         return CharTokenizer(PAPER_VOCABULARY)
-    if not isinstance(spec, dict) or spec.get("kind") != "char" or not isinstance(spec.get("vocabulary"), str):
-        raise CheckpointError(f"checkpoint {str(path)!r}: unknown tokenizer {spec!r}")
     try:
-        return CharTokenizer(spec["vocabulary"])
+        return tokenizer_from_dict(spec)
     except ValueError as error:
         raise CheckpointError(f"checkpoint {str(path)!r}: bad tokenizer: {error}") from None
 
 
-def load_model(path: str | Path) -> tuple[GPT, CharTokenizer, dict[str, Any]]:
+def load_model(path: str | Path) -> tuple[GPT, Tokenizer, dict[str, Any]]:
     """The model (on the CPU, in eval mode), its tokenizer, and the checkpoint's other entries."""
     data = read_checkpoint(path)
     args = data["model_args"]
@@ -76,7 +74,7 @@ def load_model(path: str | Path) -> tuple[GPT, CharTokenizer, dict[str, Any]]:
     if config.vocab_size != tokenizer.size:
         raise CheckpointError(
             f"checkpoint {str(path)!r}: the model has {config.vocab_size} output tokens but its vocabulary "
-            f"has {tokenizer.size} characters"
+            f"has {tokenizer.size} tokens"
         )
     state = {
         key[len(COMPILED_PREFIX):] if key.startswith(COMPILED_PREFIX) else key: value
@@ -101,7 +99,7 @@ def load_model(path: str | Path) -> tuple[GPT, CharTokenizer, dict[str, Any]]:
     return model, tokenizer, {k: v for k, v in data.items() if k not in ("model", "model_args")}
 
 
-def save_checkpoint(path: str | Path, model: GPT, tokenizer: CharTokenizer, **extra: Any) -> None:
+def save_checkpoint(path: str | Path, model: GPT, tokenizer: Tokenizer, **extra: Any) -> None:
     """Write a checkpoint the player loads (and nanoGPT's sample.py, which ignores ``tokenizer``)."""
     config = model.config
     data = {

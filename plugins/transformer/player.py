@@ -16,9 +16,13 @@ Two decodings:
   ``temperature``. It never plays an illegal move, and records the
   distribution's entropy and the chosen move's log-probability.
 
+A checkpoint with the ``move`` tokenizer predicts a move in one token: ``sample``
+draws it (a token that is not a legal move is an illegal reply), ``legal``
+draws from the legal moves' tokens.
+
 All requests handed over together (the games a worker plays at once) run
 through the model as one batch, and each game keeps its keys and values
-between moves, so only the new moves' characters are computed each time.
+between moves, so only the new moves' tokens are computed each time.
 Temperature 0 is greedy. When a game's transcript no longer fits the model's
 context, the player says so and the game ends by the league's move-cap rule.
 """
@@ -102,8 +106,12 @@ class TransformerPlayer(Player):
             dtype = "bfloat16" if device.startswith("cuda") else "float32"
         self.device = torch.device(device)
         self.model = model.to(device=self.device, dtype=getattr(torch, dtype))
-        self._end = self.tokenizer.encode(MOVE_END)[0]
         from .inference import Session
+        from .tokenizer import MoveTokenizer
+
+        self.per_move = isinstance(self.tokenizer, MoveTokenizer)
+        if not self.per_move:
+            self._end = self.tokenizer.encode(MOVE_END)[0]
 
         self.session = Session(self.model)
 
@@ -128,32 +136,30 @@ class TransformerPlayer(Player):
     def choose(self, requests: list[MoveRequest]) -> list[MoveReply]:
         import torch
 
-        from .tokenizer import transcript
-
         started = time.perf_counter()
         replies: list[MoveReply | None] = [None] * len(requests)
         rows, prompts = [], []
-        longest = self.max_chars if self.decoding == "sample" else None
         for i, request in enumerate(requests):
             try:
-                prompt = self.tokenizer.encode(transcript(request.board))
+                prompt = self.tokenizer.prompt(request.board)
             except ValueError as error:
                 replies[i] = MoveReply(failure="error", detail=f"{self.name}: {error}")
                 continue
-            room = longest if longest is not None else self._longest_move(request.board)
-            if len(prompt) + room > self.model.config.block_size:
+            if len(prompt) + self._room(request.board) > self.model.config.block_size:
                 replies[i] = MoveReply(
                     failure="context_full",
-                    detail=f"{self.name}: the transcript ({len(prompt)} characters) fills the context",
+                    detail=f"{self.name}: the transcript ({len(prompt)} tokens) fills the context",
                 )
                 continue
             rows.append(i)
             prompts.append(prompt)
         if rows:
+            if self.per_move:
+                decode = self._sample_move if self.decoding == "sample" else self._legal_move
+            else:
+                decode = self._sample if self.decoding == "sample" else self._legal
             with torch.inference_mode():
-                chosen = (self._sample if self.decoding == "sample" else self._legal)(
-                    [requests[i] for i in rows], prompts
-                )
+                chosen = decode([requests[i] for i in rows], prompts)
             for i, reply in zip(rows, chosen):
                 replies[i] = reply
         elapsed = (time.perf_counter() - started) / len(requests)
@@ -162,7 +168,12 @@ class TransformerPlayer(Player):
             reply.elapsed = elapsed  # the batch's time, shared by its games
         return replies  # type: ignore[return-value]
 
-    def _longest_move(self, board: chess.Board) -> int:
+    def _room(self, board: chess.Board) -> int:
+        """Tokens the move takes after the prompt."""
+        if self.per_move:
+            return 1
+        if self.decoding == "sample":
+            return self.max_chars
         return max((len(board.san(move)) for move in board.legal_moves), default=0) + 1
 
     def _generator(self, request: MoveRequest) -> Any:
@@ -246,6 +257,37 @@ class TransformerPlayer(Player):
             replies.append(MoveReply(move=moves[index], text=sans[index], info=facts))
         return replies
 
+    def _legal_move(self, requests: list[MoveRequest], prompts: list[list[int]]) -> list[MoveReply]:
+        import torch
+
+        from .sampling import pick_from
+
+        _, last = self.session.prefill([r.game_id for r in requests], prompts, 0)
+        last = torch.log_softmax(last.float(), dim=-1)
+        replies = []
+        for row, request in enumerate(requests):
+            moves = list(request.board.legal_moves)
+            scores = last[row, self.tokenizer.encode(moves)].tolist()
+            index, facts = pick_from(scores, self.temperature, self._generator(request))
+            facts["top"] = {request.board.san(moves[i]): p for i, p in facts.pop("top")}
+            replies.append(MoveReply(move=moves[index], text=request.board.san(moves[index]), info=facts))
+        return replies
+
+    def _sample_move(self, requests: list[MoveRequest], prompts: list[list[int]]) -> list[MoveReply]:
+        from .sampling import pick
+
+        _, last = self.session.prefill([r.game_id for r in requests], prompts, 0)
+        replies = []
+        for row, request in enumerate(requests):
+            token, logprob = pick(last[row], self.temperature, self.top_k, self._generator(request))
+            text = self.tokenizer.decode([token])
+            info = {"chars": text, "logprob": round(logprob, 4)}
+            move = chess.Move.from_uci(text) if token else None
+            if move is None or not request.board.is_legal(move):
+                replies.append(MoveReply(text=text, info=info))
+            else:
+                replies.append(MoveReply(move=move, text=request.board.san(move), info=info))
+        return replies
 
 
 def _viable_prefixes(board: chess.Board) -> set[str]:

@@ -1,15 +1,23 @@
-"""Game transcripts as the model reads them, and the paper's 32-character vocabulary.
+"""How a model reads games: the paper's characters, or one token per move.
 
-A game is one string: ``;1.e4 e5 2.Nf3 Nc6 3.Bb5`` -- ``;`` opens the game,
-no space after a move number, SAN moves separated by single spaces. The
-prompt for the side to move ends where its move begins: ``;1.e4 e5 2.`` for
-White, ``;1.e4 e5 2.Nf3 `` for Black; the model's move ends at the next space.
+``char`` (the paper's): a game is one string, ``;1.e4 e5 2.Nf3 Nc6 3.Bb5`` --
+``;`` opens the game, no space after a move number, SAN moves separated by
+single spaces. The prompt for the side to move ends where its move begins:
+``;1.e4 e5 2.`` for White, ``;1.e4 e5 2.Nf3 `` for Black; the model's move
+ends at the next space.
+
+``move``: a game is a start token followed by one token per move, in UCI
+(``e2e4``); the vocabulary is every move a queen or knight could make on an
+empty board, plus promotions (1,968 moves). A move is one prediction, and the
+squares a move leaves and reaches are in its token, which makes the board far
+easier to follow for a small model than SAN characters are.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any, Iterable, Union
 
 import chess
 
@@ -50,6 +58,113 @@ class CharTokenizer:
         """What a checkpoint stores to describe this tokenizer."""
         return {"kind": "char", "vocabulary": self.vocabulary}
 
+    def prompt(self, board: chess.Board) -> list[int]:
+        """The tokens of the game so far, ending where the side to move's move begins."""
+        return self.encode(transcript(board))
+
+    def game(self, moves: list[chess.Move], sans: list[str] | None = None) -> list[int]:
+        """A whole game's tokens, as training data holds them (``sans``: the moves' SAN, when known)."""
+        if sans is None:
+            board, sans = chess.Board(), []
+            for move in moves:
+                sans.append(board.san(move))
+                board.push(move)
+        return self.encode(game_transcript(sans))
+
+
+def _uci_moves() -> list[str]:
+    """Every from-to pair a queen or a knight could play on an empty board, then the promotions."""
+    moves = []
+    for origin in chess.SQUARES:
+        reach = chess.BB_KNIGHT_ATTACKS[origin] | chess.BB_RANK_ATTACKS[origin][0] | chess.BB_FILE_ATTACKS[origin][0]
+        reach |= chess.BB_DIAG_ATTACKS[origin][0]
+        moves += [chess.square_name(origin) + chess.square_name(target) for target in chess.scan_forward(reach)]
+    for rank, to_rank in (("7", "8"), ("2", "1")):
+        for file in range(8):
+            for step in (-1, 0, 1):
+                if 0 <= file + step < 8:
+                    for piece in "qrbn":
+                        moves.append(f"{'abcdefgh'[file]}{rank}{'abcdefgh'[file + step]}{to_rank}{piece}")
+    return moves
+
+
+#: The move tokenizer's first token: it opens every game.
+GAME_START = ";"
+
+
+@dataclass(frozen=True)
+class MoveTokenizer:
+    """One token per move (UCI), after a game-start token."""
+
+    moves: tuple[str, ...] = tuple(_uci_moves())
+
+    def __post_init__(self) -> None:
+        if len(set(self.moves)) != len(self.moves) or GAME_START in self.moves:
+            raise ValueError("the move vocabulary repeats a move")
+
+    @property
+    def size(self) -> int:
+        return len(self.moves) + 1
+
+    @functools.cached_property
+    def _index(self) -> dict[str, int]:
+        return {uci: i + 1 for i, uci in enumerate(self.moves)}
+
+    def encode(self, moves: Iterable[chess.Move]) -> list[int]:
+        """Token ids of moves; raises ValueError on a move outside the vocabulary."""
+        index = self._index
+        try:
+            return [index[move.uci()] for move in moves]
+        except KeyError as error:
+            raise ValueError(f"move {error.args[0]!r} is not in the vocabulary") from None
+
+    def decode(self, ids: list[int]) -> str:
+        return " ".join(GAME_START if i == 0 else self.moves[i - 1] for i in ids)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "move", "moves": list(self.moves)}
+
+    def prompt(self, board: chess.Board) -> list[int]:
+        _check_standard_start(board)
+        return [0] + self.encode(board.move_stack)
+
+    def game(self, moves: list[chess.Move], sans: list[str] | None = None) -> list[int]:
+        return [0] + self.encode(moves)
+
+
+Tokenizer = Union[CharTokenizer, MoveTokenizer]
+
+
+def tokenizer_from_dict(spec: Any) -> Tokenizer:
+    """The tokenizer a checkpoint or a data set describes; raises ValueError when it is not one."""
+    if isinstance(spec, dict) and spec.get("kind") == "char" and isinstance(spec.get("vocabulary"), str):
+        return CharTokenizer(spec["vocabulary"])
+    if isinstance(spec, dict) and spec.get("kind") == "move" and isinstance(spec.get("moves"), list):
+        return MoveTokenizer(tuple(str(move) for move in spec["moves"]))
+    kind = spec.get("kind") if isinstance(spec, dict) else spec
+    raise ValueError(f"unknown tokenizer {kind!r} (or its vocabulary is missing)")
+
+
+#: Tokenizers by the name a training file gives.
+TOKENIZERS = {"char": CharTokenizer, "move": MoveTokenizer}
+
+
+def _check_standard_start(board: chess.Board) -> None:
+    start = board.root() if board.move_stack else board
+    if start.fen() != chess.STARTING_FEN:
+        raise ValueError("the game did not start from the standard position, so it has no transcript")
+
+
+def game_transcript(sans: list[str]) -> str:
+    """``;1.e4 e5 2.Nf3`` for a list of SAN moves."""
+    parts = [";"]
+    for ply, san in enumerate(sans):
+        if ply % 2 == 0:
+            parts.append(f"{ply // 2 + 1}.")
+        parts.append(san)
+        parts.append(" ")
+    return "".join(parts).rstrip()
+
 
 def transcript(board: chess.Board) -> str:
     """The game so far as the model's prompt for the side to move (the board's whole move stack).
@@ -57,9 +172,7 @@ def transcript(board: chess.Board) -> str:
     Raises ValueError for a game that did not start from the standard position:
     a transcript cannot describe it.
     """
-    start = board.root() if board.move_stack else board
-    if start.board_fen() != chess.STARTING_BOARD_FEN or start.fen() != chess.STARTING_FEN:
-        raise ValueError("the game did not start from the standard position, so it has no transcript")
+    _check_standard_start(board)
     replay = chess.Board()
     parts = [";"]
     for move in board.move_stack:
