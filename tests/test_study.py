@@ -32,8 +32,8 @@ MINI = {
         "rules": {"max_moves": 60},
     },
     "train": {
-        "data": {"filters": {"max_rating": 1650}, "validation": 0.2, "tokenizer": "move"},
-        "model": {"size": "tiny", "n_layer": 2, "n_embd": 32, "n_head": 2, "block_size": 64},
+        "data": {"filters": {"max_rating": 1650}, "validation": 0.3, "tokenizer": "move"},
+        "model": {"size": "tiny", "n_layer": 2, "n_embd": 32, "n_head": 2, "block_size": 48},
         "train": {"max_steps": 20, "batch_size": 4, "eval_interval": 10, "checkpoint_interval": 10,
                   "learning_rate": 3.0e-3},
     },
