@@ -89,9 +89,11 @@ class Adjudicator:
         self._engine.configure(options)
 
     def evaluate(self, board: chess.Board) -> int:
-        """The position's score for White in centipawns."""
+        """The position's score for White in centipawns, whatever the engine evaluated before."""
         assert self._engine is not None, "start() first"
-        info = self._engine.analyse(board, chess.engine.Limit(nodes=self.config["nodes"]))
+        # A new game each time (ucinewgame clears the hash table): which games a worker
+        # evaluated before depends on scheduling, and must not change a result.
+        info = self._engine.analyse(board, chess.engine.Limit(nodes=self.config["nodes"]), game=object())
         return info["score"].white().score(mate_score=MATE_SCORE)
 
     def review(self, games: list[Game]) -> None:

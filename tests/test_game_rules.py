@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import chess
 
 from arena import MoveReply, Player
@@ -76,3 +78,32 @@ def test_crash_and_timeout_replies_forfeit_with_their_own_terminations():
     assert (crash.termination, crash.result, crash.white_stats.crashes) == (Termination.CRASH, "0-1", 1)
     hang = run(moves("e2e4"), [MoveReply(failure="timeout")])
     assert (hang.termination, hang.result, hang.black_stats.timeouts) == (Termination.TIMEOUT, "1-0", 1)
+
+
+def test_an_adjudicators_evaluation_does_not_depend_on_what_it_evaluated_before():
+    from arena.adjudication import Adjudicator
+
+    config = {"engine": "stockfish", "nodes": 20000, "resign": None, "draw": None, "cap_margin": 150}
+    positions = []
+    rng = random.Random(4)
+    for _ in range(12):  # middlegame positions of random games: the search depends on its hash table
+        board = chess.Board()
+        for _ in range(24):
+            moves = list(board.legal_moves)
+            if not moves:
+                break
+            board.push(rng.choice(moves))
+        if not board.is_game_over():
+            positions.append(board)
+    fresh = []
+    for board in positions:
+        alone = Adjudicator(config)
+        alone.start()
+        fresh.append(alone.evaluate(board))
+        alone._engine.quit()
+    busy = Adjudicator(config)
+    busy.start()
+    # The same positions after the others, in another order: the same scores as a fresh engine gives.
+    scores = {i: busy.evaluate(positions[i]) for i in reversed(range(len(positions)))}
+    busy._engine.quit()
+    assert [scores[i] for i in range(len(positions))] == fresh
