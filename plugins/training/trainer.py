@@ -140,6 +140,9 @@ class ChessFormerTrainer:
                 generator=generator.get_state(), rng=torch.get_rng_state(), config=config.raw,
             )
 
+        def save_weights(path: Path) -> None:
+            save_checkpoint(path, model, tokenizer, iter_num=step, best_val_loss=best, config=config.raw)
+
         def validate() -> float:
             model.eval()
             local = torch.Generator().manual_seed(config.seed + 1)  # the same batches every time
@@ -183,7 +186,7 @@ class ChessFormerTrainer:
                 val = validate()
                 if val < best:
                     best = val
-                    save_checkpoint(out / BEST, model, tokenizer, iter_num=step, best_val_loss=best, config=config.raw)
+                    save_weights(out / BEST)
                 bar.write(f"step {step}: train loss {total:.4f}, validation loss {val:.4f}")
             if step % settings.checkpoint_interval == 0 or last_step:
                 save(last)
@@ -199,7 +202,7 @@ class ChessFormerTrainer:
         if (out / BEST).exists():
             (out / BEST).replace(out / MODEL)
         elif not (out / MODEL).exists():  # a run from before best.pt was kept
-            save_checkpoint(out / MODEL, model, tokenizer, iter_num=step, best_val_loss=best, config=config.raw)
+            save_weights(out / MODEL)
         return out / MODEL
 
 
