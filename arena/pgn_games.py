@@ -11,6 +11,7 @@ import chess.pgn
 from arena.errors import ConfigError
 from arena.ratings import GameResult
 from arena.spec import parse_player_spec
+from arena.standings import game_text, pair_of
 
 SCORES = {"1-0": 1.0, "0-1": 0.0, "1/2-1/2": 0.5}
 #: PGN Termination values (lower case) that mean a game was lost by a fault, not on the board.
@@ -69,7 +70,9 @@ def read_pgn_games(path: str | Path) -> PgnGames:
                 termination = headers.get("ArenaTermination", headers.get("Termination", "")).lower()
                 forfeit = "illegal" if termination in ILLEGAL_TERMINATIONS else (
                     "fault" if termination in FAULT_TERMINATIONS else None)
-                games.results.append(GameResult(white, black, SCORES[result], forfeit))
+                moves = game_text(headers.get("FEN"), [move.uci() for move in game.mainline_moves()])
+                pair = pair_of(headers.get("GameId", ""))
+                games.results.append(GameResult(white, black, SCORES[result], forfeit, moves, pair))
                 for color, name in (("White", white), ("Black", black)):
                     games.players.setdefault(name, _player_facts(headers, color))
     if number == 0:

@@ -38,12 +38,18 @@ class GameResult:
 
     ``forfeit`` says how a game lost by a fault was lost: ``"illegal"``
     (illegal moves) or ``"fault"`` (crash, timeout, time forfeit, error).
+    ``moves`` is the game itself (start position and moves, ``""`` where
+    unknown): two results with the same players, colours and non-empty
+    ``moves`` are copies of one game. ``pair`` names the colour-swapped pair
+    the game belongs to (``""``: none known).
     """
 
     white: str
     black: str
     score: float
     forfeit: str | None = None
+    moves: str = ""
+    pair: str = ""
 
 
 @dataclass

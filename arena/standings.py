@@ -62,8 +62,23 @@ def results_of(records: Iterable[GameRecord]) -> list[GameResult]:
         elif record.termination.is_forfeit and record.result != "1/2-1/2":
             forfeit = "fault"
         score = {"1-0": 1.0, "0-1": 0.0}.get(record.result, 0.5)
-        results.append(GameResult(record.white.name, record.black.name, score, forfeit))
+        moves = game_text(record.start_fen, [move.uci for move in record.moves])
+        results.append(GameResult(record.white.name, record.black.name, score, forfeit, moves,
+                                  pair_of(record.game_id)))
     return results
+
+
+def game_text(start_fen: str | None, moves: list[str]) -> str:
+    """What identifies a game's play: its start position and its moves."""
+    return f"{start_fen or 'startpos'} moves {' '.join(moves)}"
+
+
+def pair_of(game_id: str) -> str:
+    """The colour-swapped pair of a scheduled game: ids ``A|B|N`` with N = 2k+1 and 2k+2 share pair k."""
+    first, sep, number = game_id.rpartition("|")
+    if not sep or not number.isdigit() or int(number) < 1:
+        return ""
+    return f"{first}|{(int(number) - 1) // 2}"
 
 
 def standings(results: Iterable[GameResult], ratings: dict[str, list[Rating]] | None = None) -> list[Standing]:
