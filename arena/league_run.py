@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import json
 import shutil
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, Callable
 
 from arena.errors import ResultsError
@@ -45,6 +47,32 @@ def conflicts(records: list[GameRecord], schedule: list[ScheduledGame]) -> list[
     return problems
 
 
+#: Settings of the manifest that decide how a game is played and scored: games under other rules do not mix.
+RULE_FACTS = ("rules", "adjudication")
+
+
+def rule_changes(folder: Path, league: League) -> list[str]:
+    """How the game rules of the league differ from those the run folder's games were played under."""
+    manifest = folder / MANIFEST_NAME
+    if not manifest.exists():
+        return []
+    try:
+        before = json.loads(manifest.read_text())
+    except ValueError:
+        return [f"{manifest} is unreadable, so the rules its games were played under are unknown"]
+    now = json.loads(json.dumps(league_facts(league, 0), default=str))
+    problems = []
+    for key in RULE_FACTS:
+        if key in before and before[key] != now[key]:
+            problems.append(f"the games were played with {key} {_compact(before[key])}, "
+                            f"the league now has {key} {_compact(now[key])}")
+    return problems
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
 def prepare_folder(league: League, schedule: list[ScheduledGame], fresh: bool) -> list[GameRecord]:
     """The finished games already in the run folder that belong to this league.
 
@@ -59,6 +87,8 @@ def prepare_folder(league: League, schedule: list[ScheduledGame], fresh: bool) -
                 shutil.move(str(folder / name), aside / name)
     records = recover_records(folder)
     problems = conflicts(records, schedule)
+    if records:
+        problems = rule_changes(folder, league) + problems
     if problems:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         raise ResultsError(

@@ -6,7 +6,10 @@ from contextlib import ExitStack
 from typing import Iterator
 
 from arena.driver import play_games
+import chess
+
 from arena.game import Game, GameRules, Side
+from arena.openings import NoOpenings, Openings
 from arena.player import Player
 from arena.plugins import Plugins
 from arena.record import GameRecord, PlayerEntry
@@ -68,15 +71,21 @@ class Match:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
-    def play(self, games: int, seed: int, rules: GameRules = GameRules()) -> Iterator[GameRecord]:
-        """Play ``games`` games (the first player is White in odd-numbered ones); yield each record."""
+    def play(self, games: int, seed: int, rules: GameRules = GameRules(),
+             openings: Openings = NoOpenings()) -> Iterator[GameRecord]:
+        """Play ``games`` games (the first player is White in odd-numbered ones); yield each record.
+
+        Games 2k+1 and 2k+2 are a colour-swapped pair on opening k.
+        """
 
         def schedule() -> Iterator[Game]:
             for index in range(games):
                 game_id = str(index + 1)
                 sides = [make_side(player, spec) for player, spec in zip(self._players, self.specs)]
                 white, black = sides if index % 2 == 0 else sides[::-1]
-                yield Game(game_id, derive_seed(seed, game_id), white, black, rules, round=game_id)
+                opening = openings.opening(index // 2)
+                yield Game(game_id, derive_seed(seed, game_id), white, black, rules, round=game_id,
+                           opening=[chess.Move.from_uci(move) for move in opening.moves], start_fen=opening.fen)
 
         for game in play_games(schedule()):
             record = game.record()

@@ -2,8 +2,10 @@
 
 Four forms, chosen by ``type``:
 
-* ``none`` (or no mapping at all): every game starts from the standard position;
-* ``random`` with ``plies``: that many uniformly random legal plies;
+* ``none``: every game starts from the standard position;
+* ``random`` with ``plies``: that many uniformly random legal plies (with
+  ``plies: 4``, the default when a league names no openings: deterministic
+  players would otherwise replay one game again and again);
 * ``file`` with ``path`` (a ``.pgn`` or ``.epd``), optional ``plies`` and ``order``;
 * ``book`` with ``depth`` and an optional ``path``: a walk through a Polyglot book
   (Debian's ``gnuchess-book`` by default).
@@ -40,6 +42,9 @@ _REQUIRED = {"none": (), "random": ("plies",), "file": ("path",), "book": ("dept
 _OPTIONAL = {"none": (), "random": (), "file": ("plies", "order"), "book": ("path",)}
 ORDERS = ("random", "sequential")
 FILE_SUFFIXES = (".pgn", ".epd")
+
+#: Random plies of the default openings: about 200,000 distinct starts, each a normal game after two moves.
+DEFAULT_PLIES = 4
 
 #: How many times a random opening is redrawn before ``plies`` is judged too long to avoid game ends.
 _MAX_REDRAWS = 100
@@ -198,7 +203,7 @@ def load_openings(config: dict[str, Any] | None, seed: int, source: str, base_di
     invalid, with the key path (``openings.plies``) and a fix.
     """
     if config is None:
-        return NoOpenings()
+        return RandomOpenings(DEFAULT_PLIES, seed, source)
     if not isinstance(config, dict):
         raise ConfigError(
             f"{source}: openings must be a mapping with a 'type' key, got {config!r}; "
@@ -228,6 +233,14 @@ def load_openings(config: dict[str, Any] | None, seed: int, source: str, base_di
     if kind == "book":
         return _load_book(config, seed, source, base_dir)
     return _load_file(config, seed, source, base_dir)
+
+
+def parse_openings(text: str, seed: int) -> Openings:
+    """Openings from the command line: ``none``, ``random:plies=4``, ``book:depth=8[,path=...]``, ``file:path=x.pgn``."""
+    from arena.spec import parse_player_spec  # the same ``type:key=value`` syntax as player specs
+
+    spec = parse_player_spec(text)
+    return load_openings({"type": spec.type, **spec.options}, seed, "--openings", Path.cwd())
 
 
 def _positive_int(config: dict[str, Any], key: str, source: str) -> int:

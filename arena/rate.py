@@ -19,7 +19,7 @@ from arena.ratings import GameResult, Rater, Rating
 from arena.record import GameRecord
 from arena.results import JSONL_NAME, read_records
 from arena.spec import PlayerSpec, build_registered, parse_player_spec, spec_from_mapping
-from arena.standings import Standing, results_of, standings, write_standings
+from arena.standings import Standing, distinct_results, results_of, standings, write_standings
 
 DEFAULT_RATERS = ("glicko2",)
 
@@ -88,7 +88,7 @@ def build_raters(items: Iterable[Any], plugins: Plugins, source: str) -> dict[st
 
 
 def rate(games: RatedGames, raters: dict[str, Rater], anchors: dict[str, float]) -> dict[str, list[Rating]]:
-    """Every rater's ratings; ``anchors`` must name players of the games."""
+    """Every rater's ratings of the distinct games (copies count once); ``anchors`` must name players."""
     if not games.results:
         raise ConfigError(f"{games.source}: no games to rate")
     known = set(games.players) or {name for r in games.results for name in (r.white, r.black)}
@@ -97,7 +97,8 @@ def rate(games: RatedGames, raters: dict[str, Rater], anchors: dict[str, float])
         raise ConfigError(
             f"anchor {unknown[0]!r} names no player of {games.source}; the players are: {', '.join(sorted(known))}"
         )
-    return {name: rater.rate(games.results, anchors) for name, rater in raters.items()}
+    distinct = distinct_results(games.results)  # a game replayed move for move is one game, not many
+    return {name: rater.rate(distinct, anchors) for name, rater in raters.items()}
 
 
 @dataclass

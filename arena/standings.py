@@ -24,6 +24,7 @@ class Standing:
     wins: int = 0
     draws: int = 0
     losses: int = 0
+    distinct: int = 0  #: games that are not a copy of an earlier one (see :func:`distinct_results`)
     illegal_forfeits: int = 0  #: games lost by illegal moves
     fault_forfeits: int = 0  #: games lost by crashes, timeouts, time forfeits and errors
     ratings: dict[str, Rating] = field(default_factory=dict)
@@ -74,19 +75,38 @@ def game_text(start_fen: str | None, moves: list[str]) -> str:
 
 
 def pair_of(game_id: str) -> str:
-    """The colour-swapped pair of a scheduled game: ids ``A|B|N`` with N = 2k+1 and 2k+2 share pair k."""
-    first, sep, number = game_id.rpartition("|")
-    if not sep or not number.isdigit() or int(number) < 1:
+    """The colour-swapped pair of a game: ids ``A|B|N`` (leagues) or ``N`` (``arena play``), N = 2k+1 and 2k+2 share pair k."""
+    first, _, number = game_id.rpartition("|")
+    if not number.isdigit() or int(number) < 1:
         return ""
     return f"{first}|{(int(number) - 1) // 2}"
 
 
+def distinct_results(results: Iterable[GameResult]) -> list[GameResult]:
+    """The results without copies: a game with the same players, colours, moves and result as an
+    earlier one is the same game played again (deterministic players from the same start) and tells
+    nothing new, so raters count it once. Games whose moves are unknown are all kept."""
+    seen: set[tuple] = set()
+    kept = []
+    for result in results:
+        key = (result.white, result.black, result.moves, result.score, result.forfeit)
+        if result.moves and key in seen:
+            continue
+        seen.add(key)
+        kept.append(result)
+    return kept
+
+
 def standings(results: Iterable[GameResult], ratings: dict[str, list[Rating]] | None = None) -> list[Standing]:
     """Per-player standings, ordered by the first rater's rating when there is one, else by score."""
+    results = list(results)
     table: dict[str, Standing] = {}
     for result in results:
         for name, points in ((result.white, result.score), (result.black, 1.0 - result.score)):
             table.setdefault(name, Standing(name)).add(points, result.forfeit)
+    for result in distinct_results(results):
+        for name in (result.white, result.black):
+            table[name].distinct += 1
     for rater, rows in (ratings or {}).items():
         for rating in rows:
             if rating.player in table:
@@ -98,6 +118,16 @@ def standings(results: Iterable[GameResult], ratings: dict[str, list[Rating]] | 
         return (-(rated.rating if rated else float("-inf")), -row.score, -row.games, row.player)
 
     return sorted(table.values(), key=order)
+
+
+def copies_note(rows: list[Standing]) -> str | None:
+    """One line naming the players whose games repeat, or None when every game is distinct."""
+    repeated = [row for row in rows if row.distinct < row.games]
+    if not repeated:
+        return None
+    listed = ", ".join(f"{row.player} {row.distinct} of {row.games}" for row in repeated)
+    return (f"repeated games: distinct games per player: {listed}; a game replayed move for move "
+            f"counts once in the ratings (vary the openings for more distinct games)")
 
 
 def _raters(rows: list[Standing]) -> list[str]:
@@ -118,18 +148,19 @@ def _cells(row: Standing, rank: int, raters: list[str]) -> list[str]:
         else:
             cells += [f"{rating.rating:.0f}", f"[{rating.low:.0f}, {rating.high:.0f}]"]
     forfeits = f"{row.illegal_forfeits}/{row.fault_forfeits}"
-    return cells + [str(row.games), f"{100 * row.score:.1f}%", str(row.wins), str(row.draws), str(row.losses), forfeits]
+    return cells + [str(row.games), str(row.distinct), f"{100 * row.score:.1f}%", str(row.wins), str(row.draws), str(row.losses), forfeits]
 
 
 def _header(raters: list[str]) -> list[str]:
     header = ["#", "player"]
     for rater in raters:
         header += [rater, "95% interval"]
-    return header + ["games", "score", "W", "D", "L", "forfeits (illegal/fault)"]
+    return header + ["games", "distinct", "score", "W", "D", "L", "forfeits (illegal/fault)"]
 
 
 def format_standings(rows: list[Standing]) -> str:
-    """A plain-text table: rank, player, each rater's rating and 95% interval, games, score, W/D/L, forfeits."""
+    """A plain-text table: rank, player, each rater's rating and 95% interval, games, distinct games, score,
+    W/D/L, forfeits. Ratings rest on the distinct games only."""
     raters = _raters(rows)
     table = [_header(raters)] + [_cells(row, rank, raters) for rank, row in enumerate(rows, 1)]
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
@@ -153,6 +184,7 @@ def standings_json(rows: list[Standing]) -> list[dict]:
             "low": first.low if first else None,
             "high": first.high if first else None,
             "games": row.games,
+            "distinct": row.distinct,
             "score": row.score,
             "wins": row.wins,
             "draws": row.draws,
@@ -173,13 +205,13 @@ def write_standings(folder: Path, rows: list[Standing]) -> list[Path]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["rank", "player"] + [f"{r}_{part}" for r in raters for part in ("rating", "low", "high")]
-                    + ["games", "score", "wins", "draws", "losses", "illegal_forfeits", "fault_forfeits"])
+                    + ["games", "distinct", "score", "wins", "draws", "losses", "illegal_forfeits", "fault_forfeits"])
     for rank, row in enumerate(rows, 1):
         values: list[object] = [rank, row.player]
         for rater in raters:
             rating = row.ratings.get(rater)
             values += [f"{rating.rating:.1f}", f"{rating.low:.1f}", f"{rating.high:.1f}"] if rating else ["", "", ""]
-        writer.writerow(values + [row.games, f"{row.score:.4f}", row.wins, row.draws, row.losses,
+        writer.writerow(values + [row.games, row.distinct, f"{row.score:.4f}", row.wins, row.draws, row.losses,
                                   row.illegal_forfeits, row.fault_forfeits])
     paths[0].write_text(buffer.getvalue())
     paths[1].write_text(json.dumps(standings_json(rows), indent=2) + "\n")

@@ -15,7 +15,7 @@ def test_play_writes_pgn_and_jsonl_and_prints_the_score(tmp_path):
     done = run_arena("play", "stockfish:skill=3,nodes=2000", "random", "--games", "4", "--seed", "9", "--out", str(out))
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == f"stockfish-skill3 vs random, 4 games, seed 9, writing {out}/"
+    assert lines[0] == f"stockfish-skill3 vs random, 4 games, seed 9, openings: 4 random plies, writing {out}/"
     assert [line.split("]")[0] for line in lines[1:5]] == ["[1/4", "[2/4", "[3/4", "[4/4"]
     assert "score stockfish-skill3 4 - 0 random" in lines[4]
     assert lines[5] == "stockfish-skill3 vs random: 4 wins, 0 draws, 0 losses for stockfish-skill3 (4/4, 100.0%)"
@@ -35,6 +35,19 @@ def test_same_seed_replays_the_same_games(tmp_path):
         runs.append([[m.uci for m in r.moves] for r in read_records(tmp_path / name)])
     assert runs[0] == runs[1]
     assert "random vs random-2" in done.stdout
+
+
+def test_play_starts_each_colour_swapped_pair_from_its_own_opening(tmp_path):
+    done = run_arena("play", "stockfish:nodes=30", "stockfish:nodes=60", "--games", "4", "--seed", "5",
+                     "--max-moves", "8", "--out", str(tmp_path / "varied"))
+    assert done.returncode == 0, done.stderr
+    books = [tuple(m.uci for m in r.moves if m.book) for r in read_records(tmp_path / "varied")]
+    assert books[0] == books[1] and books[2] == books[3] and books[0] != books[2] and len(books[0]) == 4
+    done = run_arena("play", "random", "random", "--games", "2", "--openings", "none", "--out", str(tmp_path / "none"))
+    assert done.returncode == 0, done.stderr
+    assert not any(m.book for r in read_records(tmp_path / "none") for m in r.moves)
+    done = run_arena("play", "random", "random", "--openings", "random:plys=4", "--out", str(tmp_path / "bad"))
+    assert done.returncode == 2 and "--openings: openings.plys: no such key for type 'random'" in done.stderr
 
 
 def test_player_from_a_yaml_file_and_a_move_cap(tmp_path):

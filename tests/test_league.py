@@ -357,3 +357,61 @@ def game_finished(record):
     assert done.returncode == 0, done.stderr
     assert sorted(log.read_text().split()) == ["r2|random|1", "r2|random|2"]
     assert plugin.exists()
+
+
+def test_a_rules_change_after_games_were_played_is_refused(tmp_path, plugins):
+    path = write(tmp_path, DETERMINISTIC)
+    league = load_league(path, plugins, out=tmp_path / "run")
+    LeagueRun(league).play()
+    # More games under a longer move cap: the new games would mix with the old ones.
+    longer = write(tmp_path, DETERMINISTIC.replace("max_moves: 60", "max_moves: 150").replace("games: 4", "games: 6"),
+                   "longer.yaml")
+    with pytest.raises(ResultsError, match=r"max_moves.:60.*max_moves.:150.*--fresh"):
+        LeagueRun(load_league(longer, plugins, out=league.out))
+    more = write(tmp_path, DETERMINISTIC.replace("games: 4", "games: 6"), "more.yaml")
+    assert len(LeagueRun(load_league(more, plugins, out=league.out)).missing) == 6  # the same rules: resumes
+    assert len(LeagueRun(load_league(longer, plugins, out=league.out), fresh=True).missing) == 18
+
+
+def test_leagues_start_from_varied_openings_unless_told_otherwise(tmp_path, plugins):
+    league = load_league(write(tmp_path, "players: [{type: random}, {type: stockfish, nodes: 50}]\n"
+                                         "schedule: {games: 8}\n"), plugins)
+    openings = [game.opening.moves for game in schedule_games(league)]
+    assert league.openings.describe() == "4 random plies"
+    assert len(set(openings)) == 4 and all(len(moves) == 4 for moves in openings)
+    standard = load_league(write(tmp_path, "players: [{type: random}]\nopenings: {type: none}\n", "none.yaml"),
+                           plugins)
+    assert standard.openings.describe() == "standard start position"
+
+
+REPEATING = """
+seed: 2
+players:
+  - {type: stockfish, nodes: [40, 80]}
+schedule: {games: GAMES}
+openings: {type: none}
+rules: {max_moves: 12}
+raters: [glicko2, bradley_terry]
+"""
+
+
+def test_repeated_games_are_counted_once_and_do_not_narrow_the_intervals(tmp_path, plugins):
+    from arena.rate import build_raters, games_of, rate_and_report
+
+    widths = {}
+    for games in (2, 8):
+        league = load_league(write(tmp_path, REPEATING.replace("GAMES", str(games)), f"g{games}.yaml"), plugins,
+                             out=tmp_path / f"run{games}")
+        LeagueRun(league).play()
+        records = list(read_records(league.out))
+        # Two deterministic engines from the same start replay the same two games (one per colour).
+        assert len({tuple(m.uci for m in r.moves) for r in records}) == 2
+        report = rate_and_report(games_of(records, "x"), build_raters(league.raters, plugins, "x"), {}, None)
+        row = report.rows[0]
+        assert (row.games, row.distinct) == (games, 2)
+        widths[games] = {rater: rating.high - rating.low for rater, rating in row.ratings.items()}
+    assert widths[8]["glicko2"] == pytest.approx(widths[2]["glicko2"])
+    assert widths[8]["bradley_terry"] == pytest.approx(widths[2]["bradley_terry"])
+    done = run_arena("rate", str(tmp_path / "run8"))
+    assert done.returncode == 0, done.stderr
+    assert "repeated games: distinct games per player: " in done.stdout and "2 of 8" in done.stdout

@@ -11,7 +11,7 @@ from arena.rate import build_raters, games_of, rate_and_report
 from arena.record import GameRecord
 from arena.results import JSONL_NAME, PGN_NAME
 from arena.schedule import schedule_games
-from arena.standings import format_standings, results_of, standings
+from arena.standings import copies_note, format_standings, results_of, standings
 
 
 class _Leader:
@@ -86,6 +86,9 @@ def _report(spec: League, run: LeagueRun) -> None:
     raters = build_raters(spec.raters, spec.plugins, spec.source)
     report = rate_and_report(games, raters, anchors, spec.out, title=spec.name)
     click.echo(format_standings(report.rows))
+    note = copies_note(report.rows)
+    if note:
+        click.echo(note)
     if anchors:
         click.echo("anchors: " + ", ".join(f"{name} {rating:g}" for name, rating in sorted(anchors.items())))
     else:

@@ -9,6 +9,7 @@ import click
 
 from arena.game import GameRules
 from arena.match import Match
+from arena.openings import DEFAULT_PLIES, parse_openings
 from arena.results import JSONL_NAME, PGN_NAME, ResultsWriter
 from arena.seeds import fresh_seed
 from arena.spec import parse_player_spec
@@ -29,9 +30,16 @@ from arena.standings import Standing
     type=click.IntRange(min=1),
     help="Illegal replies allowed per position before the game is forfeited.",
 )
+@click.option(
+    "--openings",
+    "openings_text",
+    default=f"random:plies={DEFAULT_PLIES}",
+    show_default=True,
+    help="Where each colour-swapped pair starts: none, random:plies=N, book:depth=N[,path=BOOK], file:path=FILE.",
+)
 @click.option("--force", is_flag=True, help="Replace games already in the run folder.")
 @click.pass_obj
-def play(app, first, second, games, out, seed, max_moves, illegal_attempts, force):
+def play(app, first, second, games, out, seed, max_moves, illegal_attempts, openings_text, force):
     """Play GAMES games between two players, alternating colours.
 
     WHITE plays White in the first game. A player is a spec such as
@@ -42,13 +50,14 @@ def play(app, first, second, games, out, seed, max_moves, illegal_attempts, forc
     seed = fresh_seed() if seed is None else seed
     folder = Path(out or f"results/play-{datetime.datetime.now():%Y%m%d-%H%M%S}")
     rules = GameRules(max_moves=max_moves, illegal_attempts=illegal_attempts)
+    openings = parse_openings(openings_text, seed)
     score = Standing(specs[0].describe())
     names = (specs[0].describe(), specs[1].describe())
     try:
         with Match(*specs, plugins=app.plugins) as match, ResultsWriter(folder, overwrite=force) as writer:
             names = one, two = match.names
-            click.echo(f"{one} vs {two}, {games} games, seed {seed}, writing {folder}/")
-            for record in match.play(games, seed, rules):
+            click.echo(f"{one} vs {two}, {games} games, seed {seed}, openings: {openings.describe()}, writing {folder}/")
+            for record in match.play(games, seed, rules, openings):
                 writer.write(record)
                 score.add(record.score_for(one))
                 click.echo(

@@ -12,7 +12,7 @@ import yaml
 from arena.errors import ConfigError
 from arena.rate import DEFAULT_RATERS, anchor_table, build_raters, load_games, rate_and_report
 from arena.ratings import parse_anchor
-from arena.standings import format_standings, standings_json
+from arena.standings import copies_note, format_standings, standings_json
 
 
 def _prepare(app, path: str, rater_names: tuple[str, ...], anchor_texts: tuple[str, ...]):
@@ -60,6 +60,9 @@ def rate(app, path, rater_names, anchor_texts, as_json, write_anchors):
         click.echo(json.dumps(standings_json(report.rows), indent=2))
         return
     click.echo(format_standings(report.rows))
+    note = copies_note(report.rows)
+    if note:
+        click.echo(note)
     click.echo(
         "anchors: " + ", ".join(f"{n} {r:g}" for n, r in sorted(anchors.items()))
         if anchors else "no anchors: ratings are relative, centred on 1500"
