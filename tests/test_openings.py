@@ -73,11 +73,17 @@ def play(opening: Opening) -> chess.Board:
 # --- none -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("config", [None, {"type": "none"}])
-def test_none_gives_the_standard_start(config: dict | None, tmp_path: Path) -> None:
-    openings = load(config, tmp_path)
+def test_none_gives_the_standard_start(tmp_path: Path) -> None:
+    openings = load({"type": "none"}, tmp_path)
     assert [openings.opening(index) for index in range(3)] == [Opening()] * 3
     assert openings.describe()
+
+
+def test_no_openings_mapping_gives_four_random_plies(tmp_path: Path) -> None:
+    openings = load(None, tmp_path)
+    starts = [openings.opening(index) for index in range(3)]
+    assert all(len(opening.moves) == 4 and opening.fen is None for opening in starts)
+    assert len(set(starts)) == 3 and openings.describe() == "4 random plies"
 
 
 # --- random ---------------------------------------------------------------------------------------
