@@ -70,8 +70,9 @@ def results_of(records: Iterable[GameRecord]) -> list[GameResult]:
 
 
 def game_text(start_fen: str | None, moves: list[str]) -> str:
-    """What identifies a game's play: its start position and its moves."""
-    return f"{start_fen or 'startpos'} moves {' '.join(moves)}"
+    """What identifies a game's play: its start position and its moves; ``""`` (unknown) without moves,
+    as in a results-only PGN, where equal results of two players are no copies of one game."""
+    return f"{start_fen or 'startpos'} moves {' '.join(moves)}" if moves else ""
 
 
 def pair_of(game_id: str) -> str:

@@ -234,3 +234,14 @@ def test_rate_errors_are_clear(tmp_path):
         done = run_arena(*args)
         assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
         assert "Traceback" not in done.stderr
+
+
+def test_results_only_pgn_games_are_not_taken_for_copies(tmp_path):
+    from arena.rate import load_games
+    from arena.standings import distinct_results
+
+    games = "".join(f'[White "a"]\n[Black "b"]\n[Result "1-0"]\n\n1-0\n\n' for _ in range(5))
+    games += '[White "a"]\n[Black "b"]\n[Result "1-0"]\n\n1. e4 e5 1-0\n\n' * 2
+    (tmp_path / "list.pgn").write_text(games)
+    results = load_games(tmp_path / "list.pgn").results
+    assert len(results) == 7 and len(distinct_results(results)) == 6  # the game with moves, twice, is one game
