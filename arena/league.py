@@ -19,6 +19,7 @@ from arena.game import GameRules
 from arena.openings import Openings, load_openings
 from arena.plugins import Plugins, load_plugins
 from arena.spec import PlayerSpec, build_player
+from arena.stopping import StopRule, load_stop
 from arena.yaml_checks import key_error, mapping, read_yaml, seed as check_seed, whole
 
 TOP_LEVEL_KEYS = {
@@ -35,6 +36,7 @@ TOP_LEVEL_KEYS = {
     "adjudication": "an evaluating engine for resign/draw/move-cap adjudication",
     "raters": "rating methods, e.g. [glicko2, bradley_terry] (default [glicko2])",
     "anchors": "player ratings held fixed, e.g. {stockfish-skill1: 1554}",
+    "stop": "end early: sprt {elo0, elo1} per pairing, precision (+-Elo) per challenger, max_games",
 }
 SCHEDULE_KEYS = {"type", "games", "challengers", "opponents"}
 SCHEDULE_TYPES = ("round_robin", "gauntlet")
@@ -69,6 +71,7 @@ class League:
     adjudication: dict[str, Any] | None = None
     raters: tuple[Any, ...] = ("glicko2",)  #: rater specs as written: 'glicko2' or {type: ..., options}
     anchors: dict[str, float] = field(default_factory=dict)  #: besides the anchors presets carry
+    stop: StopRule | None = None  #: when the league ends before its schedule is played out
     text: str = ""  #: the file as read, copied into the run folder
     plugins: Plugins | None = field(default=None, repr=False)  #: what loaded it (hooks fire here)
 
@@ -151,6 +154,7 @@ def league_from_mapping(
         adjudication=adjudication,
         raters=tuple(raters),
         anchors=anchors,
+        stop=load_stop(data.get("stop"), source),
         text=text,
         plugins=plugins,
     )

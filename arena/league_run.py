@@ -14,8 +14,9 @@ from arena.league import League
 from arena.manifest import MANIFEST_NAME, Manifest
 from arena.record import GameRecord
 from arena.results import JSONL_NAME, PGN_NAME, ResultsWriter, recover_records
-from arena.runner import WorkerConfig, run_games
-from arena.schedule import ScheduledGame, schedule_games
+from arena.runner import FixedGames, GameSource, WorkerConfig, run_games
+from arena.schedule import ScheduledGame, pairings, schedule_games
+from arena.stopping import StopPlan
 
 LEAGUE_COPY = "league.yaml"
 
@@ -110,6 +111,7 @@ def league_facts(league: League, scheduled: int) -> dict[str, Any]:
         "openings": league.openings.describe(),
         "rules": asdict(league.rules),
         "adjudication": league.adjudication,
+        "stop": league.stop.describe() if league.stop else None,
         "raters": list(league.raters),
         "anchors": league.anchors,
         "concurrency": league.concurrency,
@@ -117,8 +119,29 @@ def league_facts(league: League, scheduled: int) -> dict[str, Any]:
     }
 
 
+def stop_plan(league: League, schedule: list[ScheduledGame], records: list[GameRecord]) -> StopPlan:
+    """The league's stopping rule, ready to hand out games, knowing the games already played."""
+    from arena.rate import build_raters, games_of
+
+    assert league.stop is not None
+    pairs = [(first.name or "", second.name or "") for first, second in pairings(league)]
+    if league.schedule.type == "gauntlet":
+        challengers = list(dict.fromkeys(a for a, _ in pairs))
+    else:
+        challengers = [spec.name or "" for spec in league.players]
+    rater = None
+    if league.stop.precision is not None:
+        rater = next(iter(build_raters(league.raters, league.plugins, league.source).values()))
+    anchors = {**games_of(records, league.source).anchors, **league.anchors}
+    return StopPlan(league.stop, pairs, schedule, records, challengers, rater, anchors)
+
+
 class LeagueRun:
-    """One invocation of a league: what is done, what is missing, and playing it."""
+    """One invocation of a league: what is done, what is missing, and playing it.
+
+    Without a ``stop:`` rule the missing games are the schedule's unplayed
+    ones; with one, :attr:`plan` hands them out until the rule is met.
+    """
 
     def __init__(self, league: League, fresh: bool = False):
         self.league = league
@@ -126,6 +149,12 @@ class LeagueRun:
         self.records = prepare_folder(league, self.schedule, fresh)
         done = {record.game_id for record in self.records}
         self.missing = [game for game in self.schedule if game.game_id not in done]
+        self.plan = stop_plan(league, self.schedule, self.records) if league.stop else None
+
+    @property
+    def budget(self) -> int:
+        """The most games this league plays, those already played included."""
+        return self.plan.budget if self.plan else len(self.schedule)
 
     def play(self, on_record: Callable[[GameRecord], None] = lambda record: None) -> None:
         """Play the missing games; every finished one is in games.jsonl before ``on_record`` sees it."""
@@ -148,6 +177,8 @@ class LeagueRun:
                     nonlocal played
                     writer.write(record)
                     self.records.append(record)
+                    if self.plan is not None:
+                        self.plan.record(record)
                     played += 1
                     if league.plugins is not None:
                         league.plugins.hook.game_finished(record=record)
@@ -160,8 +191,12 @@ class LeagueRun:
                     event=league.name,
                     adjudication=league.adjudication,
                 )
-                run_games(self.missing, config, league.concurrency, finished, record_player)
+                source: GameSource = self.plan or FixedGames(self.missing)
+                workers = min(league.concurrency, max(1, len(self.missing)))
+                run_games(source, config, workers, finished, record_player)
             status = "completed"
+            if self.plan is not None:
+                manifest.data["stopped"] = self.plan.summary()
         except KeyboardInterrupt:
             status = "interrupted"
             raise

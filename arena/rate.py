@@ -1,4 +1,4 @@
-"""Rate games from a run folder or any PGN file, and write standings and plots.
+"""Rate games from a run folder or any PGN file, and write standings, pairings and plots.
 
 ``arena rate``, ``arena report`` and the end of ``arena league`` all go
 through here, so a run folder can be re-rated at any time from games.jsonl.
@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from arena.errors import ConfigError
+from arena.headtohead import HeadToHead, pairings_table, write_pairings
 from arena.manifest import MANIFEST_NAME
 from arena.pgn_games import read_pgn_games
 from arena.plugins import Plugins
-from arena.ratings import GameResult, Rater, Rating
+from arena.ratings import GameResult, Rater, Rating, WhiteAdvantage
 from arena.record import GameRecord
 from arena.results import JSONL_NAME, read_records
 from arena.spec import PlayerSpec, build_registered, parse_player_spec, spec_from_mapping
@@ -33,6 +34,7 @@ class RatedGames:
     players: dict[str, dict[str, Any]] = field(default_factory=dict)
     anchors: dict[str, float] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  #: lines the standings end with (why a league stopped)
 
 
 def load_games(path: str | Path) -> RatedGames:
@@ -47,7 +49,12 @@ def load_games(path: str | Path) -> RatedGames:
         games = games_of(read_records(jsonl), str(path))
         manifest = jsonl.parent / MANIFEST_NAME
         if manifest.exists():
-            games.anchors.update(json.loads(manifest.read_text()).get("anchors") or {})
+            facts = json.loads(manifest.read_text())
+            games.anchors.update(facts.get("anchors") or {})
+            if facts.get("stopped"):
+                from arena.stopping import stop_notes
+
+                games.notes = stop_notes(facts["stopped"], len(games.results))
         return games
     pgn = read_pgn_games(path)
     return RatedGames(str(path), pgn.results, pgn.players, {}, pgn.skipped)
@@ -103,11 +110,18 @@ def rate(games: RatedGames, raters: dict[str, Rater], anchors: dict[str, float])
 
 @dataclass
 class Report:
-    """What rating a set of games produced and where it was written."""
+    """What rating a set of games produced and where it was written.
+
+    ``pairings`` has one head to head per two players that met;
+    ``white_advantages`` holds White's fitted advantage by rater name, for
+    the raters that estimated one.
+    """
 
     rows: list[Standing]
     ratings: dict[str, list[Rating]]
     files: list[Path] = field(default_factory=list)
+    pairings: list[HeadToHead] = field(default_factory=list)
+    white_advantages: dict[str, WhiteAdvantage] = field(default_factory=dict)
 
 
 def rate_and_report(
@@ -118,18 +132,40 @@ def rate_and_report(
     plots: bool = True,
     title: str = "",
 ) -> Report:
-    """Rate, build standings, and (with a folder) write standings files and plots there."""
+    """Rate, build standings and pairings, and (with a folder) write their files and the plots there."""
     ratings = rate(games, raters, anchors)
     rows = standings(games.results, ratings)
-    report = Report(rows, ratings)
+    # A is the higher-placed player of each pairing, so its figures read as the standings do.
+    pairings = pairings_table(games.results, [row.player for row in rows])
+    report = Report(rows, ratings, pairings=pairings, white_advantages=white_advantages(raters))
     if folder is not None:
-        report.files += write_standings(folder, rows)
+        report.files += write_standings(folder, report.rows, games.notes)
+        report.files += write_pairings(folder, report.pairings)
         if plots:
             from arena.plots import write_report
 
             first = next(iter(ratings.values()))
             report.files += write_report(folder, first, games.players, games.results, title=title)
     return report
+
+
+def white_advantages(raters: dict[str, Rater]) -> dict[str, WhiteAdvantage]:
+    """White's advantage by rater name, from the raters that estimated one in their last ``rate()``."""
+    # getattr: a plugin's rater need not derive from Rater, and then has no such attribute.
+    found = {name: getattr(rater, "white_advantage", None) for name, rater in raters.items()}
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def white_advantage_lines(report: Report) -> list[str]:
+    """One line per rater that estimated White's advantage: the value and its 95% interval.
+
+    The end of ``arena rate`` and of a league print these after the standings.
+    """
+    return [
+        f"White's advantage ({name}): {value.value:+.1f} rating points, "
+        f"95% interval [{value.low:+.1f}, {value.high:+.1f}]"
+        for name, value in report.white_advantages.items()
+    ]
 
 
 LIMIT_OPTIONS = ("movetime", "nodes", "depth", "tc")

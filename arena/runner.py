@@ -14,7 +14,7 @@ import signal
 import traceback
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 import multiprocess
 from multiprocess.connection import Connection, wait
@@ -154,34 +154,70 @@ class _Worker:
             self.process.join()
 
 
+class GameSource(Protocol):
+    """Where the games to play come from: a fixed list, or a stopping rule choosing as results come in."""
+
+    def take(self) -> ScheduledGame | None:
+        """The next game, or None when there is none now (wait for results) or ever (see :meth:`done`)."""
+
+    def done(self) -> bool:
+        """No more games will come."""
+
+
+class FixedGames:
+    """A game source that hands out a fixed list of games in order."""
+
+    def __init__(self, games: Iterable[ScheduledGame]):
+        self.games = deque(games)
+
+    def take(self) -> ScheduledGame | None:
+        return self.games.popleft() if self.games else None
+
+    def done(self) -> bool:
+        return not self.games
+
+
 def run_games(
-    games: Iterable[ScheduledGame],
+    source: GameSource,
     config: WorkerConfig,
     workers: int,
     on_record: Callable[[GameRecord], None],
     on_player: Callable[[str, dict[str, Any]], None] = lambda name, info: None,
 ) -> None:
-    """Play ``games`` on ``workers`` processes, calling ``on_record`` in this process as each finishes.
+    """Play the games of ``source`` on ``workers`` processes, calling ``on_record`` here as each finishes.
 
-    Stops everything and raises :class:`WorkerFailed` when a worker reports an
-    error (a player that cannot be built or started, a crash of the worker's
-    own code). On any exception, Ctrl-C included, the workers are killed.
+    ``on_record`` runs before the source is asked for more, so a source that
+    chooses games by results sees every finished game first. Stops everything
+    and raises :class:`WorkerFailed` when a worker reports an error (a player
+    that cannot be built or started, a crash of the worker's own code). On any
+    exception, Ctrl-C included, the workers are killed.
     """
-    pending = deque(games)
-    if not pending:
+    retry: deque[ScheduledGame] = deque()  # games of workers that died, played again first
+
+    def next_game() -> ScheduledGame | None:
+        return retry.popleft() if retry else source.take()
+
+    first = next_game()
+    if first is None:
         return
+    retry.append(first)
     context = multiprocess.get_context("spawn")  # no fork: safe with threads, CUDA and engines
-    pool = [_Worker(context, number, config) for number in range(min(workers, len(pending)))]
+    pool = [_Worker(context, number, config) for number in range(workers)]
     deaths = 0
     clean = False
     try:
         while True:
             for worker in pool:
                 # One game more than it plays at once, so a worker never waits for the next one.
-                while pending and len(worker.assigned) < config.games_in_flight + 1:
-                    worker.send(pending.popleft())
-            if not pending and not any(worker.assigned for worker in pool):
-                break
+                while len(worker.assigned) < config.games_in_flight + 1:
+                    game = next_game()
+                    if game is None:
+                        break
+                    worker.send(game)
+            if not any(worker.assigned for worker in pool):
+                if source.done() and not retry:
+                    break
+                raise RuntimeError("the game source is waiting on results while no game is being played")
             by_handle = {worker.conn: worker for worker in pool}
             by_handle.update({worker.process.sentinel: worker for worker in pool})
             for handle in wait(list(by_handle), timeout=5.0):
@@ -204,7 +240,7 @@ def run_games(
                 deaths += 1
                 if deaths > MAX_WORKER_DEATHS:
                     raise WorkerFailed(f"{deaths} worker processes died; the last exit code was {worker.process.exitcode}")
-                pending.extendleft(reversed(list(worker.assigned.values())))
+                retry.extendleft(reversed(list(worker.assigned.values())))
                 pool[pool.index(worker)] = _Worker(context, worker.number, config)
         clean = True
     finally:

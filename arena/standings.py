@@ -83,6 +83,14 @@ def pair_of(game_id: str) -> str:
     return f"{first}|{(int(number) - 1) // 2}"
 
 
+def copy_key(result: GameResult) -> tuple | None:
+    """What a copy of this game has in common with it: players, colours, moves and result; None when
+    the moves are unknown (as in a results-only PGN), where no game is taken for a copy."""
+    if not result.moves:
+        return None
+    return (result.white, result.black, result.moves, result.score, result.forfeit)
+
+
 def distinct_results(results: Iterable[GameResult]) -> list[GameResult]:
     """The results without copies: a game with the same players, colours, moves and result as an
     earlier one is the same game played again (deterministic players from the same start) and tells
@@ -90,10 +98,11 @@ def distinct_results(results: Iterable[GameResult]) -> list[GameResult]:
     seen: set[tuple] = set()
     kept = []
     for result in results:
-        key = (result.white, result.black, result.moves, result.score, result.forfeit)
-        if result.moves and key in seen:
-            continue
-        seen.add(key)
+        key = copy_key(result)
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
         kept.append(result)
     return kept
 
@@ -164,12 +173,24 @@ def format_standings(rows: list[Standing]) -> str:
     W/D/L, forfeits. Ratings rest on the distinct games only."""
     raters = _raters(rows)
     table = [_header(raters)] + [_cells(row, rank, raters) for rank, row in enumerate(rows, 1)]
+    return text_table(table, left={1})  # the player column reads better left-aligned
+
+
+def text_table(table: list[list[str]], left: set[int]) -> str:
+    """Aligned plain-text columns two spaces apart: columns in ``left`` left-aligned (names), the rest
+    right-aligned, so that columns of numbers line up. ``table[0]`` is the header."""
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
-    left = {1}  # the player column reads better left-aligned
     return "\n".join(
         "  ".join(cell.ljust(widths[i]) if i in left else cell.rjust(widths[i]) for i, cell in enumerate(line)).rstrip()
         for line in table
     )
+
+
+def markdown_table(table: list[list[str]]) -> str:
+    """A Markdown table (``table[0]`` is the header), ending in a newline."""
+    lines = ["| " + " | ".join(table[0]) + " |", "|" + "---|" * len(table[0])]
+    lines += ["| " + " | ".join(line) + " |" for line in table[1:]]
+    return "\n".join(lines) + "\n"
 
 
 def standings_json(rows: list[Standing]) -> list[dict]:
@@ -198,8 +219,8 @@ def standings_json(rows: list[Standing]) -> list[dict]:
     return objects
 
 
-def write_standings(folder: Path, rows: list[Standing]) -> list[Path]:
-    """standings.csv, standings.json and standings.md in ``folder``."""
+def write_standings(folder: Path, rows: list[Standing], notes: Iterable[str] = ()) -> list[Path]:
+    """standings.csv, standings.json and standings.md (which ends with ``notes``) in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     raters = _raters(rows)
     paths = [folder / name for name in STANDINGS_FILES]
@@ -216,8 +237,6 @@ def write_standings(folder: Path, rows: list[Standing]) -> list[Path]:
                                   row.illegal_forfeits, row.fault_forfeits])
     paths[0].write_text(buffer.getvalue())
     paths[1].write_text(json.dumps(standings_json(rows), indent=2) + "\n")
-    header = _header(raters)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cells(row, rank, raters)) + " |" for rank, row in enumerate(rows, 1)]
-    paths[2].write_text("\n".join(lines) + "\n")
+    table = markdown_table([_header(raters)] + [_cells(row, rank, raters) for rank, row in enumerate(rows, 1)])
+    paths[2].write_text(table + "".join(f"\n{line}\n" for line in notes))
     return paths

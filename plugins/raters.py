@@ -9,7 +9,8 @@ import numpy as np
 
 from arena import hookimpl
 from arena.errors import ConfigError
-from arena.ratings import Z95, GameResult, PairTable, Rater, Rating, fit_logistic
+from arena.ratings import (Z95, GameResult, LogisticFit, PairTable, Rater, Rating, WhiteAdvantage,
+                           fit_logistic, intervals)
 
 
 def _ratings(table: PairTable, values: np.ndarray, low: np.ndarray, high: np.ndarray,
@@ -37,26 +38,51 @@ def _positive(name: str, value: object) -> float:
     return float(value)
 
 
-class Glicko2Rater(Rater):
-    """One order-independent Glicko-2 fit of all games at once, anchors held fixed.
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"option {name}={value!r} must be true or false")
+    return value
 
-    The ratings maximize the posterior of every game under the Glicko-2 model
-    with its unrated-player prior (1500, RD ``prior_rd``); each RD is the
-    posterior standard deviation, opponents' uncertainty included. The
-    interval is rating +- 1.96 RD. Without anchors, ratings average 1500.
+
+#: Spread of the population prior (see arena.ratings): weak, so the games decide wherever they can.
+PRIOR_SD = 1000.0
+
+
+class Glicko2Rater(Rater):
+    """One order-independent fit of all games at once under the Glicko-2 (logistic) model, anchors fixed.
+
+    The ratings maximize the posterior of every game, each player drawn from
+    a population N(mu, ``prior_rd``²) whose mean is integrated out (see
+    arena.ratings: the prior follows the anchors' scale). Each RD is the
+    posterior standard deviation, opponents' and the population mean's
+    uncertainty included, rescaled by how much scores really vary. The
+    interval is rating +- 1.96 RD where the posterior is near normal, and
+    follows its skew for a perfect score or a few games
+    (arena.ratings.intervals). With ``white_advantage`` (the default)
+    White's first-move advantage is fitted too, and after :meth:`rate` the
+    attribute ``white_advantage`` holds it with its interval: on lists whose
+    colours are not balanced, ignoring it biases the ratings; on balanced
+    leagues it costs nothing. Without anchors, ratings average 1500.
     """
 
     description = "joint Glicko-2 fit of all games, anchors fixed, 95% intervals from the posterior"
 
-    def __init__(self, *, prior_rd: float = 350.0):
+    def __init__(self, *, prior_rd: float = PRIOR_SD, white_advantage: bool = True):
         self.prior_rd = _positive("prior_rd", prior_rd)
+        self.fit_white = _flag("white_advantage", white_advantage)
+        self.white_advantage = None
 
     def rate(self, results: Sequence[GameResult], anchors: Mapping[str, float]) -> list[Rating]:
         table = PairTable.from_results(results)
-        values, covariance = fit_logistic(table, anchors, self.prior_rd)
-        assert covariance is not None
-        rd = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
-        return _ratings(table, values, values - Z95 * rd, values + Z95 * rd, anchors, rd)
+        fit = fit_logistic(table, anchors, self.prior_rd, white_advantage=self.fit_white)
+        assert fit.covariance is not None
+        rd = np.sqrt(np.clip(np.diag(fit.covariance), 0.0, None))
+        self.white_advantage = None
+        if self.fit_white and fit.white_rd is not None:
+            self.white_advantage = WhiteAdvantage(fit.white, fit.white - Z95 * fit.white_rd,
+                                                  fit.white + Z95 * fit.white_rd, fit.white_rd)
+        low, high = intervals(table, fit, anchors, self.prior_rd)
+        return _ratings(table, fit.ratings, low, high, anchors, rd)
 
 
 class Glicko2PaperRater(Rater):
@@ -102,37 +128,59 @@ class BradleyTerryRater(Rater):
     """Maximum-likelihood Bradley-Terry (Elo) ratings with bootstrap intervals, like Ordo or BayesElo.
 
     The interval is the 2.5-97.5 percentile range of ``bootstrap`` refits on
-    games resampled with replacement (seeded by ``seed``). A weak prior
-    (``prior_sd``) keeps a perfect score finite. Without anchors, ratings
-    average 1500.
+    games resampled with replacement (seeded by ``seed``). A weak population
+    prior (``prior_sd``, centred where the games put the population, see
+    arena.ratings) keeps a perfect score finite. With ``white_advantage``
+    (the default) White's advantage is fitted too, like Ordo's ``-W``, and
+    after :meth:`rate` the attribute ``white_advantage`` holds it with its
+    bootstrap interval. Without anchors, ratings average 1500.
     """
 
     description = "maximum-likelihood Elo (Bradley-Terry), bootstrap 95% intervals"
 
-    def __init__(self, *, bootstrap: int = 200, seed: int = 0, prior_sd: float = 1000.0):
+    def __init__(self, *, bootstrap: int = 200, seed: int = 0, prior_sd: float = PRIOR_SD,
+                 white_advantage: bool = True):
         if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 10:
             raise ConfigError(f"option bootstrap={bootstrap!r} must be a whole number >= 10")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ConfigError(f"option seed={seed!r} must be a whole number")
         self.bootstrap = bootstrap
         self.seed = seed
         self.prior_sd = _positive("prior_sd", prior_sd)
+        self.fit_white = _flag("white_advantage", white_advantage)
+        self.white_advantage = None
 
     def rate(self, results: Sequence[GameResult], anchors: Mapping[str, float]) -> list[Rating]:
         table = PairTable.from_results(results)
-        values, _ = fit_logistic(table, anchors, self.prior_sd, with_covariance=False)
-        # Resample whole games: one multinomial draw over every (pair, outcome) cell.
+        fit = fit_logistic(table, anchors, self.prior_sd, with_covariance=False,
+                           white_advantage=self.fit_white)
+        samples, whites = self._resample(table, anchors, fit)
+        low, high = np.percentile(samples, [2.5, 97.5], axis=0)
+        self.white_advantage = None
+        if self.fit_white:
+            white_low, white_high = np.percentile(whites, [2.5, 97.5])
+            self.white_advantage = WhiteAdvantage(fit.white, float(min(white_low, fit.white)),
+                                                  float(max(white_high, fit.white)), float(np.std(whites)))
+        low, high = np.minimum(low, fit.ratings), np.maximum(high, fit.ratings)
+        return _ratings(table, fit.ratings, low, high, anchors)
+
+    def _resample(self, table: PairTable, anchors: Mapping[str, float],
+                  fit: LogisticFit) -> tuple[np.ndarray, np.ndarray]:
+        """Ratings and white advantages of ``bootstrap`` refits on resampled games."""
+        # Resample whole games: one multinomial draw over every (pair, colours, outcome) cell.
         counts = np.concatenate([table.wins, table.draws, table.losses])
         total = int(counts.sum())
         rng = np.random.default_rng(self.seed)
-        pairs = len(table.wins)
+        rows = len(table.wins)
         samples = np.empty((self.bootstrap, len(table.players)))
+        whites = np.empty(self.bootstrap)
         for b in range(self.bootstrap):
-            drawn = rng.multinomial(total, counts / total).astype(np.float64)
-            wins, draws, losses = drawn[:pairs], drawn[pairs:2 * pairs], drawn[2 * pairs:]
-            samples[b], _ = fit_logistic(
-                table, anchors, self.prior_sd, wins + draws + losses, wins + 0.5 * draws, with_covariance=False
-            )
-        low, high = np.percentile(samples, [2.5, 97.5], axis=0)
-        return _ratings(table, values, np.minimum(low, values), np.maximum(high, values), anchors)
+            drawn = rng.multinomial(total, counts / total).astype(np.float64) if total else counts
+            wins, draws, losses = drawn[:rows], drawn[rows:2 * rows], drawn[2 * rows:]
+            refit = fit_logistic(table, anchors, self.prior_sd, wins + draws + losses, wins + 0.5 * draws,
+                                 with_covariance=False, white_advantage=self.fit_white, start=fit)
+            samples[b], whites[b] = refit.ratings, refit.white
+        return samples, whites
 
 
 @hookimpl

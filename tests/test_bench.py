@@ -1,8 +1,11 @@
-"""``arena bench league``: it runs end to end and prints well-formed figures (no timing thresholds)."""
+"""``arena bench league``, ``rate`` and ``sprt``: they run end to end and print well-formed figures (no timing
+thresholds)."""
 
 from __future__ import annotations
 
 import re
+
+import pytest
 
 from arena.bench import LeagueBench, RunFigures, format_league_bench, league_yaml
 from arena.league import load_league
@@ -101,3 +104,107 @@ def test_format_shows_rows_ratios_and_whether_targets_are_met():
     slow = format_league_bench(_bench(one_wall=12.0, two_wall=8.0)).splitlines()
     assert any(line.endswith("one worker: NOT met)") for line in slow)  # 1.5x
     assert "arena 2 workers overhead: 43.8%  (target: overhead < 15% of wall time: NOT met)" in slow
+
+
+# ``arena bench rate``: in-process (click's CliRunner), on lists small enough to take a second or two.
+RATE_ARGS = ["bench", "rate", "--players", "12", "--games", "1500", "--seeds", "2", "--list-players", "24",
+             "--list-games", "2000", "--scale", "2000:2000", "--scale", "1800:1500",
+             "--rater", "glicko2", "--rater", "bradley_terry:bootstrap=20"]
+
+
+def _bench_rate(plugins, *extra: str):
+    from click.testing import CliRunner
+
+    from arena.cli import cli
+
+    done = CliRunner().invoke(cli, [*RATE_ARGS, *extra], obj=plugins)
+    assert done.exit_code == 0, (done.output, done.exception)
+    return done.output
+
+
+def _rater_rows(output: str) -> list[list[str]]:
+    return [line.split() for line in output.splitlines() if line.startswith("~")]
+
+
+def test_bench_rate_without_ordo_says_so_and_prints_the_raters_figures(plugins, monkeypatch, tmp_path):
+    monkeypatch.delenv("ORDO", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # not where build.sh put one
+    output = _bench_rate(plugins)
+    assert "ordo: not found" in output
+    rows = _rater_rows(output)
+    bt = "bradley_terry:bootstrap=20"
+    assert [(row[0], row[3]) for row in rows] == [("~2000,", "glicko2"), ("~2000,", bt),
+                                                  ("~1800,", "glicko2"), ("~1800,", bt)]
+    for row in rows:
+        rmse, bias, cover, white, seconds = row[4:9]
+        assert 0 < float(rmse) < 200 and abs(float(bias)) < 200 and 0 < float(cover.rstrip("%")) <= 100
+        assert 0 < float(white) < 80 and float(seconds) >= 0  # White's true advantage is 30
+    assert "targets: RMSE within 1.2x Ordo's, coverage 90%-98%" in output
+    speed = output.split("speed: rating 1500 games among 12 players")[1]
+    assert [line.split()[0] for line in speed.splitlines()[3:5]] == ["glicko2", "bradley_terry:bootstrap=20"]
+
+
+def test_bench_rate_sets_ordo_beside_the_raters_where_it_is_found(plugins):
+    from arena.rating_bench import find_ordo
+
+    ordo = find_ordo()
+    if ordo is None:
+        pytest.skip("no Ordo binary (ORDO, PATH or ~/.cache/arena-anchors/ordo)")
+    output = _bench_rate(plugins, "--ordo", ordo, "--ordo-simulations", "50")
+    assert f"ordo: {ordo} (-W -D" in output
+    rows = _rater_rows(output)
+    assert len(rows) == 4
+    for row in rows:
+        # scale label (3 words), rater, its 5 cells | Ordo's 4 cells | the RMSE ratio, whether targets are met
+        ordo_rmse, _, ordo_cover, ordo_white = row[10:14]
+        assert row[9] == row[14] == "|"
+        assert float(ordo_rmse) > 0 and 0 < float(ordo_cover.rstrip("%")) <= 100
+        assert 0 < float(ordo_white) < 80
+        assert float(row[15].rstrip("x")) > 0 and row[16:] in (["met"], ["NOT", "met"])
+
+
+def test_bench_rate_refuses_a_bad_ordo_path(plugins):
+    from click.testing import CliRunner
+
+    from arena import ConfigError
+    from arena.cli import cli
+
+    done = CliRunner().invoke(cli, [*RATE_ARGS, "--ordo", "/nonexistent/ordo"], obj=plugins)
+    assert isinstance(done.exception, ConfigError) and "--ordo" in str(done.exception)
+
+
+# ``arena bench sprt``: in-process, on a wide logistic test whose runs end within a few hundred pairs.
+SPRT_ARGS = ["bench", "sprt", "--sprt", "elo0=0,elo1=20,model=logistic", "--runs", "50",
+             "--draw-ratio", "0.6"]
+
+
+def test_bench_sprt_prints_error_rates_and_pairs_beside_the_fixed_length_test(plugins):
+    from click.testing import CliRunner
+
+    from arena.cli import cli
+    from arena.headtohead import parse_sprt
+    from arena.sprt_bench import draw_elo_for, fixed_sample_pairs
+
+    done = CliRunner().invoke(cli, SPRT_ARGS, obj=plugins)  # the README's command, as written there
+    assert done.exit_code == 0, (done.output, done.exception)
+    lines = done.output.splitlines()
+    spec = "elo0=0,elo1=20,alpha=0.05,beta=0.05,model=logistic"
+    assert lines[0].startswith(f"SPRT {spec}: 50 runs per true Elo")
+    assert "60.0% draws between equals" in lines[1]
+    fixed = float(re.search(r"elo0/elo1: (\d+) pairs", lines[2]).group(1))
+    assert fixed == round(fixed_sample_pairs(parse_sprt("elo0=0,elo1=20,model=logistic"), draw_elo_for(0.6)))
+    rows = [_numbers(line) for line in lines[4:]]
+    assert [row[0] for row in rows] == [0.0, 20.0, 40.0]  # 0 = elo0, elo1, 2 x elo1
+    for true_elo, h1, h0, undecided, mean, median, p90, ratio in rows:
+        assert all(0 <= share <= 100 for share in (h1, h0, undecided))
+        assert h1 + h0 + undecided == pytest.approx(100, abs=0.15)  # rounded to 0.1% each
+        assert 0 < median <= p90 and mean > 0
+        assert ratio == pytest.approx(mean / fixed, abs=0.01 + mean / fixed * 0.01)
+    assert rows[0][2] > 50 and rows[2][1] > 90  # mostly H0 at elo0, nearly always H1 at 2 x elo1
+
+
+def test_bench_sprt_refuses_a_bad_spec_with_a_message():
+    done = run_arena("bench", "sprt", "--sprt", "elo0=5,elo1=0")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--sprt: elo1 (0) must be greater than elo0 (5)" in done.stderr

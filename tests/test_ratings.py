@@ -11,7 +11,7 @@ import pytest
 
 from arena import ConfigError
 from arena.ratings import CENTRE, GameResult, parse_anchor
-from arena.simulation import measure_coverage, simulate_league
+from arena.simulation import Accuracy, measure_coverage, simulate_league, simulate_rating_list
 from arena_plugins.raters import BradleyTerryRater, Glicko2PaperRater, Glicko2Rater
 from conftest import run_arena
 
@@ -245,3 +245,86 @@ def test_results_only_pgn_games_are_not_taken_for_copies(tmp_path):
     (tmp_path / "list.pgn").write_text(games)
     results = load_games(tmp_path / "list.pgn").results
     assert len(results) == 7 and len(distinct_results(results)) == 6  # the game with moves, twice, is one game
+
+
+# Rating lists like a real one: sparse pairings between players near in strength, one anchor.
+# The old prior, centred on 1500 whatever the anchors said, put a list anchored at 3200 62 points low.
+
+def _rating_list_accuracy(rater, centre, anchor, lists=10, **options):
+    parts = []
+    for seed in range(lists):
+        rng = np.random.default_rng([int(centre), seed])
+        rating_list = simulate_rating_list(rng, centre=centre, anchor=anchor, **options)
+        parts.append(Accuracy.of(rating_list.true, rater.rate(rating_list.results, rating_list.anchors)))
+    return Accuracy.pooled(parts)
+
+
+@pytest.mark.parametrize("centre, anchor", [(3200.0, 3200.0), (1800.0, 1500.0)])
+def test_default_rater_is_unbiased_with_honest_intervals_on_the_anchors_scale(centre, anchor):
+    accuracy = _rating_list_accuracy(Glicko2Rater(), centre, anchor, players=24, games=4000)
+    print(f"~{centre:.0f}, anchor {anchor:.0f}: RMSE {accuracy.rmse:.1f}, bias {accuracy.bias:.1f}, "
+          f"coverage {accuracy.coverage:.3f} over {len(accuracy.errors)} players")
+    # One anchor: the errors of one list share its offset from the anchor, so the mean over 10 lists
+    # still varies by about RMSE / sqrt(10).
+    assert abs(accuracy.bias) < min(0.5 * accuracy.rmse, 20.0)
+    assert 0.88 <= accuracy.coverage <= 0.99
+
+
+def test_white_advantage_is_recovered_and_ignoring_it_biases_unbalanced_lists():
+    # The stronger player has White in 80% of the games: ignoring White's advantage credits it to them.
+    options = dict(players=24, games=4000, white_advantage=40.0, white_share=0.8)
+    rater = Glicko2Rater()
+    rating_list = simulate_rating_list(np.random.default_rng(11), centre=2000.0, anchor=2000.0, **options)
+    rater.rate(rating_list.results, rating_list.anchors)
+    white = rater.white_advantage
+    assert white.low < 40.0 < white.high and abs(white.value - 40.0) < 10 and white.rd < 8
+    bt = BradleyTerryRater(bootstrap=50)
+    bt.rate(rating_list.results, rating_list.anchors)
+    assert bt.white_advantage.low < 40.0 < bt.white_advantage.high
+    assert abs(bt.white_advantage.value - white.value) < 1e-6  # the same fit; only the intervals differ
+
+    fitted = _rating_list_accuracy(Glicko2Rater(), 2000.0, 2000.0, lists=4, **options)
+    ignored = _rating_list_accuracy(Glicko2Rater(white_advantage=False), 2000.0, 2000.0, lists=4, **options)
+    assert ignored.rmse > 1.5 * fitted.rmse and fitted.coverage > ignored.coverage
+    assert Glicko2Rater(white_advantage=False).white_advantage is None
+
+
+def test_white_advantage_on_a_colour_balanced_league_is_near_zero_and_changes_little():
+    results = simulate_league({f"p{i}": 1200.0 + 80 * i for i in range(8)}, 20, np.random.default_rng(2))
+    with_white, without = Glicko2Rater(), Glicko2Rater(white_advantage=False)
+    a = by_player(with_white.rate(results, {"p0": 1200.0}))
+    b = by_player(without.rate(results, {"p0": 1200.0}))
+    assert with_white.white_advantage.low < 0.0 < with_white.white_advantage.high
+    assert max(abs(a[name].rating - b[name].rating) for name in a) < 3
+
+
+def _with_newcomers():
+    true = {f"p{i}": 1200.0 + 80 * i for i in range(8)}
+    results = simulate_league(true, 10, np.random.default_rng(1))
+    # 6/6 against the top two
+    results += [GameResult("perfect", "p7", 1.0), GameResult("p6", "perfect", 0.0)] * 3
+    results += [GameResult("few", "p3", 1.0), GameResult("p4", "few", 0.5)]  # 1.5/2 in the middle
+    return results
+
+
+def test_a_perfect_score_and_a_few_games_give_finite_sensible_intervals():
+    fitted = by_player(Glicko2Rater().rate(_with_newcomers(), {"p0": 1200.0}))
+    top = max(fitted["p6"].rating, fitted["p7"].rating)
+    perfect, few = fitted["perfect"], fitted["few"]
+    for rating in (perfect, few):
+        assert all(math.isfinite(value) for value in (rating.rating, rating.low, rating.high, rating.rd))
+    # 6/6: above its opponents, and the interval says how little 6 games bound it from above.
+    assert top + 100 < perfect.low < perfect.rating < top + 1000 < perfect.high
+    assert perfect.high - perfect.rating > 2 * (perfect.rating - perfect.low)  # skewed, as the posterior is
+    # 1.5/2 against p3 and p4 (1440, 1520): somewhere above them, give or take a lot.
+    assert 1440 < few.rating < 1900 and few.low < 1440 and few.high > 1900
+    assert few.high - few.low > 500
+
+
+def test_bad_rater_options_name_the_option():
+    with pytest.raises(ConfigError, match="white_advantage='yes' must be true or false"):
+        Glicko2Rater(white_advantage="yes")
+    with pytest.raises(ConfigError, match="white_advantage=1"):
+        BradleyTerryRater(white_advantage=1)
+    with pytest.raises(ConfigError, match="prior_rd=0"):
+        Glicko2Rater(prior_rd=0)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import yaml
 
 from arena import load_plugins
 from arena.spec import build_player, parse_player_spec
-from conftest import run_arena
+from conftest import TESTS, run_arena
 
 LEAGUE = """
 seed: 2
@@ -48,6 +49,12 @@ def test_league_ends_with_rated_standings_in_three_formats(tmp_path):
     assert markdown[0].startswith("| # | player | glicko2 | 95% interval |") and len(markdown) == 5
     assert (out / "cross_table.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"{out / 'cross_table.png'}" in done.stdout
+    # One head to head per two players, 4 games each, listed with the standings files.
+    pairings = json.loads((out / "pairings.json").read_text())
+    assert len(pairings) == 3 and [row["games"] for row in pairings] == [4, 4, 4]
+    ranked = [row["player"] for row in rows]
+    assert all(ranked.index(row["a"]) < ranked.index(row["b"]) for row in pairings)  # A placed above B
+    assert all(f"{out / name}" in done.stdout for name in ("pairings.csv", "pairings.json", "pairings.md"))
 
     # Re-rating the run folder gives the same numbers as the league printed.
     again = json.loads(run_arena("rate", str(out), "--json").stdout)
@@ -58,6 +65,8 @@ def test_league_ends_with_rated_standings_in_three_formats(tmp_path):
                        "stockfish-skill0=1200")
     assert report.returncode == 0, report.stderr
     assert (tmp_path / "report" / "standings.md").exists() and (tmp_path / "report" / "cross_table.png").exists()
+    assert f"{tmp_path / 'report' / 'pairings.md'}" in report.stdout.splitlines()
+    assert (tmp_path / "report" / "pairings.json").read_text() == (out / "pairings.json").read_text()
 
 
 def test_bad_raters_and_anchors_in_a_league_are_named(tmp_path):
@@ -112,3 +121,112 @@ anchors: {stockfish-elo1400: 1400, stockfish-elo2000: 2000}
         assert player.describe()["anchor"] == entry["skill"][4]
     finally:
         player.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# Pairings and White's advantage, from a small PGN whose figures are known by hand
+# ------------------------------------------------------------------------------------------------
+
+#: (GameId, White, Black, result). ann-bob: four colour-swapped pairs, ann's WW, WW, WL and DL (ann
+#: 5-1-2, pentanomial [0, 1, 1, 0, 2]); bob-cat: two pairs, bob's WL and WD (2-1-1, [0, 0, 1, 1, 0]);
+#: ann-cat: one game outside any pair. White scores 9 wins, 2 draws, 2 losses.
+H2H_GAMES = [
+    ("ann|bob|1", "ann", "bob", "1-0"), ("ann|bob|2", "bob", "ann", "0-1"),
+    ("ann|bob|3", "ann", "bob", "1-0"), ("ann|bob|4", "bob", "ann", "0-1"),
+    ("ann|bob|5", "ann", "bob", "1-0"), ("ann|bob|6", "bob", "ann", "1-0"),
+    ("ann|bob|7", "ann", "bob", "1/2-1/2"), ("ann|bob|8", "bob", "ann", "1-0"),
+    ("bob|cat|1", "bob", "cat", "1-0"), ("bob|cat|2", "cat", "bob", "1-0"),
+    ("bob|cat|3", "bob", "cat", "1-0"), ("bob|cat|4", "cat", "bob", "1/2-1/2"),
+    ("lone", "ann", "cat", "1-0"),
+]
+
+
+def _write_pgn(path, games):
+    """A results-only PGN file (no moves) of (GameId, White, Black, result) rows."""
+    path.write_text("".join(
+        f'[Event "t"]\n[White "{white}"]\n[Black "{black}"]\n[Result "{result}"]\n[GameId "{game_id}"]\n\n'
+        f"{result}\n\n" for game_id, white, black, result in games
+    ))
+    return path
+
+
+def _arena(plugins, *args):
+    """``arena ARGS`` in-process; stdout only (the skipped-games notes go to stderr)."""
+    from click.testing import CliRunner
+
+    from arena.cli import cli
+
+    done = CliRunner().invoke(cli, list(args), obj=plugins)
+    assert done.exit_code == 0, (done.output, done.exception)
+    return done.stdout
+
+
+def test_rate_and_report_writes_the_pairings_beside_the_standings(tmp_path, plugins):
+    from arena.rate import build_raters, load_games, rate_and_report
+
+    games = load_games(_write_pgn(tmp_path / "h2h.pgn", H2H_GAMES))
+    out = tmp_path / "out"
+    report = rate_and_report(games, build_raters(["glicko2"], plugins, "test"), {}, out, plots=False)
+    assert [path.name for path in report.files] == ["standings.csv", "standings.json", "standings.md",
+                                                    "pairings.csv", "pairings.json", "pairings.md"]
+    assert [row.player for row in report.rows] == ["ann", "bob", "cat"]
+    rows = json.loads((out / "pairings.json").read_text())
+    assert [(r["a"], r["b"], r["games"], r["pairs"]) for r in rows] == [
+        ("ann", "bob", 8, 4), ("ann", "cat", 1, 0), ("bob", "cat", 4, 2)]
+    assert (rows[0]["wins"], rows[0]["draws"], rows[0]["losses"]) == (5, 1, 2)
+    assert rows[0]["pentanomial"] == [0, 1, 1, 0, 2] and rows[2]["pentanomial"] == [0, 0, 1, 1, 0]
+    assert rows[0]["elo_low"] < rows[0]["elo"] < rows[0]["elo_high"]
+    with open(out / "pairings.csv") as handle:
+        table = list(csv.DictReader(handle))
+    assert [(r["a"], r["b"], r["wins"], r["draws"], r["losses"]) for r in table] == [
+        ("ann", "bob", "5", "1", "2"), ("ann", "cat", "1", "0", "0"), ("bob", "cat", "2", "1", "1")]
+    cells = ("ll", "ld", "wl_dd", "wd", "ww")
+    assert [table[0][f"ptnml_{cell}"] for cell in cells] == ["0", "1", "1", "0", "2"]
+    assert table[1]["ptnml_ll"] == "" and table[1]["interval"] == "trinomial"  # no pair: no pentanomial
+    assert float(table[0]["score"]) == 5.5 / 8
+    markdown = (out / "pairings.md").read_text().splitlines()
+    assert markdown[0].startswith("| A | B | games | distinct | W-D-L |") and len(markdown) == 2 + 3
+    assert "| ann | cat | 1 | 1 | 1-0-0 |" in markdown[3] and markdown[3].endswith("| - |")
+    # White won 9 of the 13 games: the fit says White has the advantage.
+    (name, white), = report.white_advantages.items()
+    assert name == "glicko2" and white.low < white.value < white.high and white.value > 0
+
+
+def test_rate_prints_the_pairings_and_whites_advantage(tmp_path, plugins):
+    pgn = _write_pgn(tmp_path / "h2h.pgn", H2H_GAMES)
+    output = _arena(plugins, "rate", str(pgn), "--rater", "glicko2", "--rater", "bradley_terry:bootstrap=20")
+    lines = output.splitlines()
+    advantages = [line for line in lines if line.startswith("White's advantage (")]
+    assert [line.split(")")[0] for line in advantages] == ["White's advantage (glicko2",
+                                                           "White's advantage (bradley_terry:bootstrap=20"]
+    for line in advantages:
+        value, low, high = (float(x) for x in re.findall(r"[-+]\d+\.\d", line))
+        assert low <= value <= high and value > 0, line
+    header = lines.index(next(line for line in lines if line.startswith("A ")))
+    assert lines[header].split()[:5] == ["A", "B", "games", "distinct", "W-D-L"]
+    table = [line.split() for line in lines[header + 1:]]
+    assert [row[:5] for row in table] == [["ann", "bob", "8", "8", "5-1-2"],
+                                          ["ann", "cat", "1", "1", "1-0-0"],
+                                          ["bob", "cat", "4", "4", "2-1-1"]]
+    assert table[0][-5:] == ["[0,", "1,", "1,", "0,", "2]"] and table[1][-1] == "-"
+    assert lines.index(advantages[-1]) < header  # after the standings, before the pairings
+    readme = (TESTS.parent / "README.md").read_text()
+    for line in [advantages[0], *lines[header - 1:]]:  # the README shows this very output
+        assert line in readme, line
+
+    # --json stays one list of players: the pairings and White's advantage are only in the text.
+    players = json.loads(_arena(plugins, "rate", str(pgn), "--json"))
+    assert [row["player"] for row in players] == ["ann", "bob", "cat"]
+
+
+def test_rate_names_where_the_pairings_are_when_there_are_many_players(tmp_path, plugins):
+    names = [f"p{i:02d}" for i in range(13)]
+    ring = [(str(i), names[i], names[(i + 1) % 13], "1-0") for i in range(13)]  # one game per pairing
+    pgn = _write_pgn(tmp_path / "ring.pgn", ring)
+    output = _arena(plugins, "rate", str(pgn))
+    assert f"head to head: 13 pairings of 13 players; print them with --pairings, or write pairings.csv, " \
+           f"pairings.json, pairings.md with: arena report {pgn}" in output
+    assert not any(line.startswith("A ") for line in output.splitlines())
+    forced = _arena(plugins, "rate", str(pgn), "--pairings").splitlines()
+    header = forced.index(next(line for line in forced if line.startswith("A ")))
+    assert len(forced) - header - 1 == 13

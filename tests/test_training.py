@@ -166,7 +166,8 @@ def test_a_move_token_model_learns_arena_games(tmp_path, expert_run, plugins):
     checkpoint = ChessFormerTrainer().train(config, echo=lambda line: None, quiet=True)
     model, tokenizer, meta = load_model(checkpoint)
     assert isinstance(tokenizer, MoveTokenizer) and model.config.vocab_size == 1969
-    assert meta["best_val_loss"] < 0.7 * math.log(1969)  # 24 games: the model soon memorises them
+    # Held-out games (distinct ones, from random openings): well below a uniform guess over 1969 moves.
+    assert meta["best_val_loss"] < 0.8 * math.log(1969)
     # The shards hold each game as its start token and its moves, two bytes a token.
     shards = Shards(tmp_path / "out" / "data")
     tokens, starts = shards.tokens("train"), shards.starts("train")

@@ -42,11 +42,12 @@ def cli(ctx: click.Context, plugin_files: tuple[str, ...]) -> None:
 
 
 def _add_builtin_commands() -> None:
-    from arena.cli import bench, league, play, plugins_command, rate
+    from arena.cli import bench, compare, league, play, plugins_command, rate
 
     cli.add_command(play.play)
     cli.add_command(plugins_command.plugins)
     cli.add_command(league.league)
+    cli.add_command(compare.compare)
     cli.add_command(league.validate)
     cli.add_command(rate.rate)
     cli.add_command(rate.report)

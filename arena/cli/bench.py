@@ -9,7 +9,7 @@ from arena.bench import format_league_bench, league_bench
 
 @click.group()
 def bench() -> None:
-    """Measure arena's speed on this machine."""
+    """Measure arena: its speed on this machine, its raters' accuracy, what an SPRT costs."""
 
 
 @bench.command()
@@ -34,13 +34,107 @@ def league(app, games, nodes, plies, seed, max_moves):
     click.echo(format_league_bench(figures))
 
 
-@bench.command("rate")
-@click.option("--players", default=100, show_default=True, type=click.IntRange(min=3), help="Players.")
-@click.option("--games", default=100_000, show_default=True, type=click.IntRange(min=10), help="Games.")
-@click.option("--seed", default=1, show_default=True, type=int, help="Seed of the simulated league.")
-@click.pass_obj
-def rate(app, players, games, seed):
-    """Time each built-in rater on a simulated league and check its intervals against the truth."""
-    from arena.rating_bench import format_rating_bench, rating_bench
+def _scale(text: str) -> tuple[float, float]:
+    """``CENTRE:ANCHOR`` (or one number for both) from the command line."""
+    centre, _, anchor = text.partition(":")
+    try:
+        return float(centre), float(anchor or centre)
+    except ValueError:
+        message = f"{text!r} is not CENTRE:ANCHOR, e.g. 1800:1500"
+        raise click.BadParameter(message, param_hint="--scale") from None
 
-    click.echo(format_rating_bench(rating_bench(app.plugins, players, games, seed), players, games))
+
+@bench.command("rate")
+@click.option("--players", default=100, show_default=True, type=click.IntRange(min=3),
+              help="Players of the speed league.")
+@click.option("--games", default=100_000, show_default=True, type=click.IntRange(min=10),
+              help="Games of the speed league.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Seed of the speed league.")
+@click.option("--scale", "scales", multiple=True, metavar="CENTRE:ANCHOR",
+              help="A population centre and the anchor's rating for the accuracy lists (repeatable; "
+                   "default 3200:3200 and 1800:1500).")
+@click.option("--seeds", default=5, show_default=True, type=click.IntRange(min=0),
+              help="Simulated lists per scale (0: speed only).")
+@click.option("--list-players", default=40, show_default=True, type=click.IntRange(min=3),
+              help="Players per list.")
+@click.option("--list-games", default=20_000, show_default=True, type=click.IntRange(min=10),
+              help="Games per list.")
+@click.option("--white-advantage", default=30.0, show_default=True, type=float,
+              help="White's true advantage in the lists.")
+@click.option("--white-share", default=0.5, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="How often the stronger player of a game has White (0.5: colours at random).")
+@click.option("--rater", "rater_items", multiple=True, metavar="SPEC",
+              help="Rater to measure, e.g. 'glicko2:white_advantage=false' "
+                   "(repeatable; default: the built-ins).")
+@click.option("--ordo", "ordo_path", default=None, metavar="PATH",
+              help="Ordo binary (default: env ORDO, ordo on PATH, or ~/.cache/arena-anchors/ordo).")
+@click.option("--no-ordo", is_flag=True, help="Leave Ordo out even where it is found.")
+@click.option("--ordo-simulations", default=500, show_default=True, type=click.IntRange(min=10),
+              help="Ordo's -s: simulated replays for its error bars.")
+@click.pass_obj
+def rate(app, players, games, seed, scales, seeds, list_players, list_games, white_advantage, white_share,
+         rater_items, ordo_path, no_ordo, ordo_simulations):
+    """Check each rater against the truth on simulated rating lists, beside Ordo, and time it.
+
+    Accuracy: per scale, ``--seeds`` lists like a real rating list (sparse
+    pairings between players near in strength, a white advantage, one
+    anchor); each rater's RMSE, mean error (bias) and 95% interval coverage,
+    beside Ordo's on the same games (-a/-A anchor, -W, -D, -s) when Ordo is
+    found. Speed: seconds to rate ``--players`` players and ``--games`` games.
+    """
+    from arena.rate import build_raters
+    from arena.rating_bench import (DEFAULT_RATERS, DEFAULT_SCALES, accuracy_bench, find_ordo,
+                                    format_accuracy_bench, format_rating_bench, rating_bench)
+
+    items = rater_items or DEFAULT_RATERS
+    if seeds:
+        ordo = None if no_ordo else find_ordo(ordo_path)
+        figures = accuracy_bench(
+            build_raters(items, app.plugins, "--rater"), [_scale(text) for text in scales] or DEFAULT_SCALES,
+            seeds, list_players, list_games, white_advantage, ordo, ordo_simulations, white_share,
+            progress=lambda line: click.echo(line, err=True),
+        )
+        click.echo(format_accuracy_bench(figures))
+        click.echo()
+    timings = rating_bench(build_raters(items, app.plugins, "--rater"), players, games, seed)
+    click.echo(format_rating_bench(timings, players, games))
+
+
+@bench.command("sprt")
+@click.option("--sprt", "sprt_text", default="elo0=0,elo1=5", show_default=True, metavar="SPEC",
+              help="The test: elo0=,elo1=[,alpha=0.05,beta=0.05,model=normalized|logistic], as in fastchess.")
+@click.option("--elo", "true_elos", multiple=True, type=float, metavar="ELO",
+              help="A true difference to simulate, in the test's units (repeatable; default 0, elo0, elo1 "
+                   "and 2 x elo1).")
+@click.option("--runs", default=500, show_default=True, type=click.IntRange(min=1),
+              help="Simulated SPRTs per true difference.")
+@click.option("--draw-ratio", default=0.5, show_default=True,
+              type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+              help="Share of games drawn between equal players.")
+@click.option("--bias-sd", default=60.0, show_default=True, type=click.FloatRange(min=0.0),
+              help="Spread of the openings' bias for White, in Elo (one draw per colour-swapped pair).")
+@click.option("--max-pairs", default=None, type=click.IntRange(min=1),
+              help="Stop a run undecided after this many pairs [default: 10 x the fixed-length test's].")
+@click.option("--seed", default=1, show_default=True, type=int, help="Seed of the simulation.")
+def sprt(sprt_text, true_elos, runs, draw_ratio, bias_sd, max_pairs, seed):
+    """What an SPRT costs: error rates and pairs to a decision on simulated matches of known strength.
+
+    Per true difference, ``--runs`` simulated SPRTs play colour-swapped pairs
+    until the LLR crosses a bound (or ``--max-pairs``): the shares that
+    accepted H1 and H0 and that were still open, the mean, median and 90th
+    percentile of the pairs played, and the mean over the pairs of the
+    fixed-length test with the same alpha and beta at elo0 and elo1.
+    """
+    from arena.errors import ConfigError
+    from arena.headtohead import parse_sprt
+    from arena.sprt_bench import draw_elo_for, format_sprt_cost, sprt_cost
+
+    try:
+        spec = parse_sprt(sprt_text)  # before anything runs
+    except ConfigError as error:
+        # parse_sprt's messages begin "sprt"; name the option instead. main() prints it: no traceback, exit 2.
+        message = str(error)
+        raise ConfigError("--" + message if message.startswith("sprt") else f"--sprt: {message}") from None
+    draw_elo = draw_elo_for(draw_ratio, bias_sd)
+    cost = sprt_cost(spec, true_elos or None, runs, seed, max_pairs, draw_elo, bias_sd)
+    click.echo(format_sprt_cost(cost))

@@ -7,11 +7,12 @@ from tqdm import tqdm
 
 from arena.league import League, load_league
 from arena.league_run import LeagueRun
-from arena.rate import build_raters, games_of, rate_and_report
+from arena.rate import build_raters, games_of, rate_and_report, white_advantage_lines
 from arena.record import GameRecord
 from arena.results import JSONL_NAME, PGN_NAME
 from arena.schedule import schedule_games
 from arena.standings import copies_note, format_standings, results_of, standings
+from arena.stopping import stop_notes
 
 
 class _Leader:
@@ -52,10 +53,11 @@ def run_league(spec: League, fresh: bool = False, quiet: bool = False) -> League
     Ctrl-C saves the games played so far, prints the standings and exits with 130.
     """
     run = LeagueRun(spec, fresh=fresh)
-    total, done = len(run.schedule), len(run.schedule) - len(run.missing)
+    total, done = run.budget, len(run.records)
     resumed = f", {done} already played" if done else ""
+    most = "at most " if run.plan else ""
     click.echo(
-        f"{spec.name}: {len(spec.players)} players, {total} games{resumed}; "
+        f"{spec.name}: {len(spec.players)} players, {most}{total} games{resumed}; "
         f"{spec.concurrency} worker(s) x {spec.games_in_flight} game(s) in flight; writing {spec.out}/"
     )
     leader = _Leader(run.records)
@@ -82,9 +84,13 @@ def run_league(spec: League, fresh: bool = False, quiet: bool = False) -> League
 def _report(spec: League, run: LeagueRun) -> None:
     """Rate the finished league, print the standings, write them with the plots, tell the plugins."""
     games = games_of(run.records, spec.source)
+    if run.plan is not None:
+        games.notes = stop_notes(run.plan.summary(), len(run.records))
     anchors = {**games.anchors, **spec.anchors}
     raters = build_raters(spec.raters, spec.plugins, spec.source)
     report = rate_and_report(games, raters, anchors, spec.out, title=spec.name)
+    for line in games.notes:
+        click.echo(line)
     click.echo(format_standings(report.rows))
     note = copies_note(report.rows)
     if note:
@@ -93,9 +99,11 @@ def _report(spec: League, run: LeagueRun) -> None:
         click.echo("anchors: " + ", ".join(f"{name} {rating:g}" for name, rating in sorted(anchors.items())))
     else:
         click.echo("no anchors: ratings are relative, centred on 1500")
+    for line in white_advantage_lines(report):
+        click.echo(line)
     folder = spec.out
     click.echo(f"games: {folder / PGN_NAME}  {folder / JSONL_NAME}")
-    click.echo("standings and plots: " + "  ".join(str(path) for path in report.files))
+    click.echo("standings, pairings and plots: " + "  ".join(str(path) for path in report.files))
     if spec.plugins is not None:
         spec.plugins.hook.league_finished(league=spec, ratings=report.ratings)
 
@@ -117,3 +125,6 @@ def validate(app, league_file):
     click.echo(f"openings: {spec.openings.describe()}")
     click.echo(f"concurrency: {spec.concurrency} worker(s) x {spec.games_in_flight} game(s) in flight")
     click.echo(f"raters: {', '.join(map(str, spec.raters))}")
+    if spec.stop is not None:
+        rule = ", ".join(f"{key} {value}" for key, value in spec.stop.describe().items() if value is not None)
+        click.echo(f"stop: {rule} (the schedule's games per pairing are the cap)")

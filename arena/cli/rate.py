@@ -1,4 +1,4 @@
-"""``arena rate`` and ``arena report``: ratings, standings and plots from a run folder or any PGN file."""
+"""``arena rate`` and ``arena report``: ratings, standings, pairings and plots from a run folder or a PGN file."""
 
 from __future__ import annotations
 
@@ -10,9 +10,14 @@ import click
 import yaml
 
 from arena.errors import ConfigError
-from arena.rate import DEFAULT_RATERS, anchor_table, build_raters, load_games, rate_and_report
+from arena.headtohead import PAIRINGS_FILES, format_pairings
+from arena.rate import (DEFAULT_RATERS, Report, anchor_table, build_raters, load_games, rate_and_report,
+                        white_advantage_lines)
 from arena.ratings import parse_anchor
 from arena.standings import copies_note, format_standings, standings_json
+
+#: ``arena rate`` prints the per-pairing table up to this many players (66 rows); beyond, on ``--pairings``.
+PRINT_PAIRINGS_UP_TO = 12
 
 
 def _prepare(app, path: str, rater_names: tuple[str, ...], anchor_texts: tuple[str, ...]):
@@ -41,10 +46,12 @@ _anchors = click.option(
 @_raters
 @_anchors
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: one object per player.")
+@click.option("--pairings", "all_pairings", is_flag=True, help="Print the per-pairing table whatever the "
+              f"number of players [default: up to {PRINT_PAIRINGS_UP_TO} players].")
 @click.option("--write-anchors", type=click.Path(dir_okay=False), help="Write the rated Stockfish skill players "
               "as an anchors file (engines/anchors.yaml format; use it with ARENA_ANCHORS=FILE).")
 @click.pass_obj
-def rate(app, path, rater_names, anchor_texts, as_json, write_anchors):
+def rate(app, path, rater_names, anchor_texts, as_json, all_pairings, write_anchors):
     """Rate the games of a run folder or of any PGN file and print the standings."""
     games, anchors, raters = _prepare(app, path, rater_names, anchor_texts)
     report = rate_and_report(games, raters, anchors, folder=None)
@@ -67,6 +74,23 @@ def rate(app, path, rater_names, anchor_texts, as_json, write_anchors):
         "anchors: " + ", ".join(f"{n} {r:g}" for n, r in sorted(anchors.items()))
         if anchors else "no anchors: ratings are relative, centred on 1500"
     )
+    for line in white_advantage_lines(report):
+        click.echo(line)
+    _echo_pairings(report, path, all_pairings)
+
+
+def _echo_pairings(report: Report, path: str, always: bool) -> None:
+    """The per-pairing table after the standings, or where to find it when it would be long."""
+    if not report.pairings:
+        return
+    click.echo()
+    if always or len(report.rows) <= PRINT_PAIRINGS_UP_TO:
+        click.echo("head to head (from A's side; distinct games, "
+                   "pentanomial over complete colour-swapped pairs):")
+        click.echo(format_pairings(report.pairings))
+    else:
+        click.echo(f"head to head: {len(report.pairings)} pairings of {len(report.rows)} players; "
+                   f"print them with --pairings, or write {', '.join(PAIRINGS_FILES)} with: arena report {path}")
 
 
 @click.command()
@@ -77,7 +101,7 @@ def rate(app, path, rater_names, anchor_texts, as_json, write_anchors):
               "or the PGN file's folder].")
 @click.pass_obj
 def report(app, path, rater_names, anchor_texts, out):
-    """Write standings (CSV, JSON, Markdown) and plots (PNG) for a run folder or a PGN file."""
+    """Write standings and pairings (CSV, JSON, Markdown) and plots (PNG) for a run folder or a PGN file."""
     games, anchors, raters = _prepare(app, path, rater_names, anchor_texts)
     source = Path(path)
     folder = Path(out) if out else (source if source.is_dir() else source.parent)
