@@ -18,7 +18,7 @@ from arena.pgn_games import read_pgn_games
 from arena.plugins import Plugins
 from arena.ratings import GameResult, Rater, Rating, WhiteAdvantage
 from arena.record import GameRecord
-from arena.results import JSONL_NAME, read_records
+from arena.results import JSONL_NAME, PGN_NAME, read_records
 from arena.spec import PlayerSpec, build_registered, parse_player_spec, spec_from_mapping
 from arena.standings import Standing, distinct_results, results_of, standings, write_standings
 
@@ -38,26 +38,34 @@ class RatedGames:
 
 
 def load_games(path: str | Path) -> RatedGames:
-    """Games from a run folder, a games.jsonl file or a PGN file."""
-    path = Path(path)
-    jsonl = path / JSONL_NAME if path.is_dir() else path
-    if path.is_dir() and not jsonl.exists():
-        raise ConfigError(f"{path} is not a run folder: it has no {JSONL_NAME}")
-    if not jsonl.exists():
-        raise ConfigError(f"{path} does not exist; give a run folder or a PGN file")
-    if jsonl.suffix == ".jsonl":
-        games = games_of(read_records(jsonl), str(path))
-        manifest = jsonl.parent / MANIFEST_NAME
-        if manifest.exists():
-            facts = json.loads(manifest.read_text())
-            games.anchors.update(facts.get("anchors") or {})
-            if facts.get("stopped"):
-                from arena.stopping import stop_notes
+    """Games from a run folder, a games.jsonl file or a PGN file.
 
-                games.notes = stop_notes(facts["stopped"], len(games.results))
-        return games
-    pgn = read_pgn_games(path)
-    return RatedGames(str(path), pgn.results, pgn.players, {}, pgn.skipped)
+    A run folder kept without its games.jsonl (as committed results are) is read from its games.pgn.
+    """
+    path = Path(path)
+    source = path
+    if path.is_dir():
+        source = path / JSONL_NAME
+        if not source.exists() and (path / PGN_NAME).exists() and (path / MANIFEST_NAME).exists():
+            source = path / PGN_NAME
+        if not source.exists():
+            raise ConfigError(f"{path} is not a run folder: it has no {JSONL_NAME}")
+    if not source.exists():
+        raise ConfigError(f"{path} does not exist; give a run folder or a PGN file")
+    if source.suffix == ".jsonl":
+        games = games_of(read_records(source), str(path))
+    else:
+        pgn = read_pgn_games(source)
+        games = RatedGames(str(path), pgn.results, pgn.players, {}, pgn.skipped)
+    manifest = source.parent / MANIFEST_NAME
+    if source.name in (JSONL_NAME, PGN_NAME) and manifest.exists():
+        facts = json.loads(manifest.read_text())
+        games.anchors.update(facts.get("anchors") or {})
+        if facts.get("stopped"):
+            from arena.stopping import stop_notes
+
+            games.notes = stop_notes(facts["stopped"], len(games.results))
+    return games
 
 
 def games_of(records: Iterable[GameRecord], source: str) -> RatedGames:

@@ -68,6 +68,12 @@ def test_league_ends_with_rated_standings_in_three_formats(tmp_path):
     assert f"{tmp_path / 'report' / 'pairings.md'}" in report.stdout.splitlines()
     assert (tmp_path / "report" / "pairings.json").read_text() == (out / "pairings.json").read_text()
 
+    # A run folder kept without its games.jsonl (as committed results are) is rated from its games.pgn.
+    (out / "games.jsonl").unlink()
+    from_pgn = json.loads(run_arena("rate", str(out), "--json").stdout)
+    assert [(r["player"], r["games"], r["distinct"]) for r in from_pgn] == [
+        (r["player"], r["games"], r["distinct"]) for r in rows]
+
 
 def test_bad_raters_and_anchors_in_a_league_are_named(tmp_path):
     for text, message in (

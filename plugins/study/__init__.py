@@ -104,7 +104,8 @@ def _describe(study: Study, experts, config, evaluation) -> None:
 
 def _report(study: Study, plugins, experts, config, command: str) -> None:
     """Stage 4: rate the evaluation games, compare the model with the best expert in its data, write the report."""
-    from arena.rate import build_raters, load_games
+    from arena.rate import build_raters, load_games, rate
+    from arena.standings import distinct_results
 
     from .verdict import compare, write_verdict
 
@@ -113,7 +114,7 @@ def _report(study: Study, plugins, experts, config, command: str) -> None:
     games = load_games(study.evaluation_folder)
     rater_name, rater = next(iter(build_raters(evaluation.raters, plugins, evaluation.source).items()))
     anchors = {**games.anchors, **evaluation.anchors}
-    ratings = rater.rate(games.results, anchors)
+    ratings = rate(games, {rater_name: rater}, anchors)[rater_name]  # distinct games: copies count once
     model = model_players(evaluation, checkpoint)
     temperatures = {spec.name: float(spec.options.get("temperature", 1.0)) for spec in evaluation.players
                     if spec.name in model}
@@ -123,7 +124,8 @@ def _report(study: Study, plugins, experts, config, command: str) -> None:
     capped = [name for name in expert_names if cap is not None and data_ratings.get(name, cap) > cap]
     verdict = compare(ratings, model, expert_names, temperatures, capped)
     facts = [
-        f"Ratings: {rater_name} over the {len(games.results)} games of {study.evaluation_folder}"
+        f"Ratings: {rater_name} over the {len(games.results)} games of {study.evaluation_folder} "
+        f"({len(distinct_results(games.results))} distinct: a game played again move for move counts once)"
         + (f", anchors {', '.join(f'{k} {v:g}' for k, v in sorted(anchors.items()))}" if anchors else
            ", no anchors (ratings relative, centred on 1500)") + ".",
         "Experts' ratings in their own league (the training data's ratings): "
