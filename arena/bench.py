@@ -134,6 +134,9 @@ def league_yaml(games: int, nodes: int, opening_plies: int, seed: int, max_moves
         "schedule": {"type": "round_robin", "games": games},
         "openings": {"type": "random", "plies": opening_plies},
         "rules": {"max_moves": max_moves},
+        # One worker, one game at a time: the baseline's setting; the 2-worker run changes only concurrency.
+        "concurrency": 1,
+        "games_in_flight": 1,
     }
     return yaml.safe_dump(league, sort_keys=False)
 

@@ -9,6 +9,9 @@ group of your package::
 
 Registration hooks receive a ``register`` callback: call it once per thing
 the plugin adds. Notification hooks are called for their side effects.
+
+A function named like a hook but without ``@arena.hookimpl`` is never called;
+loading such a plugin warns (``arena.plugins.PluginWarning``), naming it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ def register_players(register: Callable[[str, type], None]) -> None:
     """Register player types: ``register(name, PlayerClass)``.
 
     ``PlayerClass`` subclasses ``arena.Player``; its keyword-only constructor
-    arguments are the options a spec may set (``name:key=value,...``).
+    arguments are the options a spec may set (``name:key=value,...``). The
+    constructor raises ``arena.ConfigError`` for a bad value (the user sees
+    its message); ``default_name()`` names the player from its options. See
+    ``arena.Player`` for when each method is called.
     """
 
 

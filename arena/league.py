@@ -3,12 +3,18 @@
 A league file names its players (an option given as a list sweeps: one player
 per value), the schedule, openings, game rules, concurrency, output folder
 and seed. Every error names the file, the key path and a fix.
+
+Relative paths in it (``out``, ``plugins``, ``openings.path``, player files
+and players' path options such as a checkpoint) are relative to the league
+file's folder; the default run folder ``results/NAME`` and paths given on the
+command line are relative to the current directory.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +23,23 @@ import yaml
 from arena.errors import ConfigError
 from arena.game import GameRules
 from arena.openings import Openings, load_openings
+from arena.naming import NameParts, distinct_names
+from arena.player import Player
 from arena.plugins import Plugins, load_plugins
-from arena.spec import PlayerSpec, build_player
+from arena.spec import PlayerSpec, build_player, is_player_file, parse_player_spec, \
+    resolve_spec
 from arena.stopping import StopRule, load_stop
-from arena.yaml_checks import key_error, mapping, read_yaml, seed as check_seed, whole
+from arena.yaml_checks import Base, key_error, mapping, read_yaml, seed as check_seed, whole
+from arena.wording import plural
 
 TOP_LEVEL_KEYS = {
     "name": "a label for the league (default: the file name)",
     "seed": "master seed for game seeds and openings (default 1)",
-    "out": "run folder (default results/NAME)",
-    "concurrency": "worker processes (default 1)",
-    "games_in_flight": "games each worker plays at once (default 1)",
-    "plugins": "local plugin .py files to load",
-    "players": "list of players",
+    "out": "run folder, relative to the league file (default results/NAME, relative to the current directory)",
+    "concurrency": "worker processes (default: this machine's cores, at most 32)",
+    "games_in_flight": "games each worker plays at once (default 16 with a batched player such as a model, else 1)",
+    "plugins": "local plugin .py files to load, relative to the league file",
+    "players": "list of players: mappings with a 'type', player files or specs like 'stockfish:skill=3'",
     "schedule": "round_robin or gauntlet, games per pairing",
     "openings": "none, random plies, an EPD/PGN file or a Polyglot book",
     "rules": "max_moves, move_cap_result, illegal_attempts",
@@ -41,6 +51,12 @@ TOP_LEVEL_KEYS = {
 SCHEDULE_KEYS = {"type", "games", "challengers", "opponents"}
 SCHEDULE_TYPES = ("round_robin", "gauntlet")
 RULES_KEYS = {"max_moves", "move_cap_result", "illegal_attempts"}
+
+#: Worker processes by default are the machine's cores, but no more than this: each
+#: worker holds its own players (engine processes, a model's weights) in memory.
+MAX_DEFAULT_WORKERS = 32
+#: Games in flight per worker by default when a player answers batches (a model): its batch size.
+BATCHED_GAMES_IN_FLIGHT = 16
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,8 @@ class League:
     rules: GameRules
     concurrency: int = 1
     games_in_flight: int = 1
+    concurrency_default: bool = False  #: concurrency was not in the file: this machine's cores
+    games_in_flight_default: bool = False  #: games_in_flight was not in the file
     plugin_files: tuple[str, ...] = ()
     adjudication: dict[str, Any] | None = None
     raters: tuple[Any, ...] = ("glicko2",)  #: rater specs as written: 'glicko2' or {type: ..., options}
@@ -75,18 +93,44 @@ class League:
     text: str = ""  #: the file as read, copied into the run folder
     plugins: Plugins | None = field(default=None, repr=False)  #: what loaded it (hooks fire here)
 
+    def describe_concurrency(self) -> str:
+        """``2 workers x 16 games in flight``, saying which of the two are defaults and why."""
+        workers = plural(self.concurrency, "worker")
+        if self.concurrency_default:
+            cores = machine_cores()
+            mine = f"{cores} cores" if cores == self.concurrency else f"{cores} cores, at most {MAX_DEFAULT_WORKERS}"
+            workers += f" (default: this machine's {mine})"
+        games = f"{plural(self.games_in_flight, 'game')} in flight"
+        if self.games_in_flight_default:
+            games += " (default with a batched player)" if self.games_in_flight > 1 else " (default)"
+        return f"{workers} x {games}"
+
+
+def machine_cores() -> int:
+    """The CPU cores this process may run on (its affinity, where the system has one: containers, taskset)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def default_concurrency() -> int:
+    """Worker processes when a league does not say: one per core, at most :data:`MAX_DEFAULT_WORKERS`."""
+    return max(1, min(machine_cores(), MAX_DEFAULT_WORKERS))
+
 
 def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Path | None = None) -> League:
-    """Read and validate a league file; ``out`` overrides the file's run folder."""
+    """Read and validate a league file; ``out`` (relative to the current directory) overrides its run folder."""
     path = Path(path)
     data, text = read_yaml(path, "league file")
-    return league_from_mapping(data, str(path), path.parent, plugins, out, text, default_name=path.stem)
+    base = Base.of_file(path, "league file")
+    return league_from_mapping(data, str(path), base, plugins, out, text, default_name=path.stem)
 
 
 def league_from_mapping(
     data: Any,
     source: str,
-    base: Path,
+    base: Base | Path,
     plugins: Plugins | None = None,
     out: str | Path | None = None,
     text: str | None = None,
@@ -94,9 +138,11 @@ def league_from_mapping(
 ) -> League:
     """Validate a league given as a mapping (a league file's content, or a section of a study).
 
-    ``source`` names it in errors, relative paths in it are relative to ``base``,
-    and ``text`` is what the run folder keeps as ``league.yaml`` (default: the mapping as YAML).
+    ``source`` names it in errors, relative paths in it are relative to ``base``
+    (the folder of the file it came from), and ``text`` is what the run folder
+    keeps as ``league.yaml`` (default: the mapping as YAML).
     """
+    base = Base.coerce(base)
     if text is None:
         text = yaml.safe_dump(data, sort_keys=False)
     if isinstance(data, dict) and {"experts", "train", "evaluate"} <= set(data):
@@ -107,13 +153,17 @@ def league_from_mapping(
     plugin_files = data.get("plugins") or []
     if not isinstance(plugin_files, list) or not all(isinstance(p, str) for p in plugin_files):
         raise key_error(source, "plugins", "must be a list of .py file paths")
-    plugin_files = tuple(str(base / p) for p in plugin_files)
+    plugin_files = tuple(str(_existing(source, f"plugins[{i}]", p, base)) for i, p in enumerate(plugin_files))
     if plugins is None or plugin_files:
+        # The file's plugins come on top of those already loaded (``--plugin`` files), not instead.
+        before = plugins.files if plugins is not None else ()
+        plugin_files = tuple(dict.fromkeys(before + plugin_files))
         plugins = load_plugins(plugin_files)
 
     name = str(data.get("name") or default_name)
     seed = check_seed(source, data.get("seed", 1))
-    players = expand_players(data.get("players"), source, plugins)
+    roster = expand_players(data.get("players"), source, plugins, base)
+    players = roster.specs
     schedule = _schedule(data.get("schedule"), source)
     rules_data = mapping(source, "rules", data.get("rules"), RULES_KEYS)
     cap = rules_data.get("max_moves")
@@ -143,13 +193,16 @@ def league_from_mapping(
         name=name,
         source=source,
         seed=seed,
-        out=Path(out) if out else Path(data.get("out") or Path("results") / name),
+        out=_run_folder(out, data.get("out"), base, name),
         players=players,
         schedule=schedule,
         openings=load_openings(data.get("openings"), seed, source, base),
         rules=rules,
-        concurrency=whole(source, "concurrency", data.get("concurrency", 1)),
-        games_in_flight=whole(source, "games_in_flight", data.get("games_in_flight", 1)),
+        concurrency=whole(source, "concurrency", data.get("concurrency", default_concurrency())),
+        games_in_flight=whole(source, "games_in_flight", data.get(
+            "games_in_flight", BATCHED_GAMES_IN_FLIGHT if roster.batched else 1)),
+        concurrency_default="concurrency" not in data,
+        games_in_flight_default="games_in_flight" not in data,
         plugin_files=plugin_files,
         adjudication=adjudication,
         raters=tuple(raters),
@@ -158,6 +211,28 @@ def league_from_mapping(
         text=text,
         plugins=plugins,
     )
+
+
+def _existing(source: str, key: str, value: str, base: Base) -> Path:
+    """A file the league names, relative to the league file's folder; missing, it is an error that says where it looked."""
+    path = base.path(value)
+    if not path.is_file():
+        raise key_error(source, key, base.missing(value, path))
+    return path
+
+
+def _run_folder(given: str | Path | None, written: Any, base: Base, name: str) -> Path:
+    """``--out`` (relative to the current directory), else ``out:`` (relative to the file), else results/NAME.
+
+    The default is relative to the current directory, like every run folder
+    arena makes up (``arena play`` writes results/play-...): a league file
+    moved elsewhere still writes where you run it.
+    """
+    if given:
+        return Path(given)
+    if written:
+        return base.path(str(written))
+    return Path("results") / name
 
 
 def _anchors(value: Any, source: str, names: set[str | None]) -> dict[str, float]:
@@ -193,68 +268,92 @@ def _schedule(value: Any, source: str) -> Schedule:
     return Schedule(kind, games, patterns["challengers"], patterns["opponents"])
 
 
-def expand_players(entries: Any, source: str, plugins: Plugins) -> list[PlayerSpec]:
+@dataclass(frozen=True)
+class Roster:
+    """A league's players, expanded and named."""
+
+    specs: list[PlayerSpec]
+    batched: bool = False  #: whether any of them answers batches (the league then defaults to games in flight)
+
+
+def expand_players(entries: Any, source: str, plugins: Plugins, base: Base | None = None) -> Roster:
     """Expand player entries (list-valued options sweep) into uniquely named specs.
 
-    Each spec is built once here, so its options are checked by the plugin that owns
-    the player type and its generated name is known.
+    An entry is a mapping with a ``type``, a player file or a spec such as
+    ``stockfish:skill=3``; relative paths in it are relative to ``base`` (the
+    league file's folder). Each spec is built once here, so its options are
+    checked by the plugin that owns the player type and its generated name is known.
     """
     if not isinstance(entries, list) or not entries:
         raise key_error(source, "players", "must be a non-empty list of players, each with a 'type'")
+    base = base or Base.cwd()
     specs: list[PlayerSpec] = []
-    origins: dict[str, str] = {}
+    origins: dict[str, int] = {}
+    batched = False
     for index, entry in enumerate(entries):
         key = f"players[{index}]"
-        if not isinstance(entry, dict) or "type" not in entry:
-            raise key_error(source, key, "a player needs a mapping with a 'type' key, e.g. 'type: random'")
-        options = {k: v for k, v in entry.items() if k not in ("type", "name")}
-        explicit = entry.get("name")
-        swept = [k for k, v in options.items() if isinstance(v, list)]
-        for k in swept:
-            if not options[k]:
-                raise key_error(source, f"{key}.{k}", "an empty list sweeps over nothing; give at least one value")
-        combos = [dict(zip(swept, values)) for values in itertools.product(*(options[k] for k in swept))]
-        built = []
-        for combo in combos:
-            spec = PlayerSpec(str(entry["type"]), {**options, **combo}, None, f"{source}: {key}")
-            player = build_player(spec, plugins)
-            base = str(explicit) if explicit is not None else player.default_name() or spec.type
-            built.append((spec, combo, base, getattr(player, "option_abbreviations", {})))
-        for spec, combo, base, short in built:
-            shown = _unreflected(swept, built)
-            suffix = ",".join(f"{short.get(k, k)}={_text(combo[k])}" for k in shown)
-            name = f"{base}@{suffix}" if suffix else base
-            if name in origins:
+        for spec, player in _sweep(_entry_spec(entry, source, key, base), source, key, plugins):
+            assert spec.name is not None
+            if spec.name in origins:
+                other = origins[spec.name]
                 raise key_error(
                     source, key,
-                    f"player name {name!r} is also the name of {origins[name]}; give one of them a 'name:'",
+                    f"player name {spec.name!r} is also the name of players[{other}]; "
+                    f"{_rename_hint(entries[other], entry, other, index, spec.name)}",
                 )
-            origins[name] = key
-            specs.append(PlayerSpec(spec.type, spec.options, name, spec.source))
-    return specs
+            origins[spec.name] = index
+            specs.append(spec)
+            batched = batched or player.batched
+    return Roster(specs, batched)
 
 
-def _unreflected(swept: list[str], built: list[tuple]) -> list[str]:
-    """The swept keys whose value the generated base name does not already tell apart.
+def _entry_spec(entry: Any, source: str, key: str, base: Base) -> PlayerSpec:
+    """One entry as a spec whose list-valued options are still to sweep."""
+    where = f"{source}: {key}"
+    if isinstance(entry, str):
+        try:
+            spec = parse_player_spec(entry, base)
+        except ConfigError as error:
+            raise key_error(source, key, str(error)) from None
+        return replace(spec, source=f"{where} (player file {spec.source})" if is_player_file(entry, base) else where)
+    if not isinstance(entry, dict) or "type" not in entry:
+        raise key_error(source, key, "a player needs a mapping with a 'type' key, e.g. 'type: random', "
+                                     "or a player file or spec as text, e.g. players/sf.yaml or 'stockfish:skill=3'")
+    options = {k: v for k, v in entry.items() if k not in ("type", "name")}
+    name = entry.get("name")
+    return PlayerSpec(str(entry["type"]), options, None if name is None else str(name), where, base)
 
-    A key is reflected when players differing only in that key get different base
-    names (``stockfish-skill1`` vs ``stockfish-skill3``); other keys are added to
-    the name as ``@key=value``.
-    """
-    shown = []
+
+def _sweep(template: PlayerSpec, source: str, key: str, plugins: Plugins) -> list[tuple[PlayerSpec, Player]]:
+    """The named players of one entry: one per combination of its list-valued options."""
+    swept = [k for k, v in template.options.items() if isinstance(v, list)]
     for k in swept:
-        groups: dict[tuple, set[str]] = {}
-        sizes: dict[tuple, int] = {}
-        for _, other, base, _ in built:
-            rest = tuple((o, repr(v)) for o, v in other.items() if o != k)
-            groups.setdefault(rest, set()).add(base)
-            sizes[rest] = sizes.get(rest, 0) + 1
-        if any(len(groups[rest]) < sizes[rest] for rest in groups):
-            shown.append(k)
-    return shown
+        if not template.options[k]:
+            raise key_error(source, f"{key}.{k}", "an empty list sweeps over nothing; give at least one value")
+    combos = [dict(zip(swept, values)) for values in itertools.product(*(template.options[k] for k in swept))]
+    built = []
+    for combo in combos:
+        spec = resolve_spec(replace(template, options={**template.options, **combo}, name=None), plugins)
+        player = build_player(spec, plugins)
+        parts = NameParts(template.name if template.name is not None else player.name, spec.options,
+                          getattr(player, "option_abbreviations", {}))
+        built.append((spec, player, parts, combo))
+    names = distinct_names([parts for _, _, parts, _ in built])
+    for index, name in enumerate(names):
+        first = names.index(name)
+        if first != index:
+            shown = ", ".join(f"{k}={v}" for k, v in built[index][3].items())
+            raise key_error(
+                source, key,
+                f"its sweep gives two players the name {name!r} ({shown}); remove the repeated value",
+            )
+    return [(replace(spec, name=name), player) for (spec, player, _, _), name in zip(built, names)]
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, str) and "/" in value:
-        return Path(value).stem  # a checkpoint path reads better as its file name
-    return str(value)
+def _rename_hint(first: Any, second: Any, i: int, j: int, name: str) -> str:
+    """How to rename one of two entries that give the same name, in the way each entry is written."""
+    for entry, index in ((second, j), (first, i)):
+        if isinstance(entry, dict):
+            return f"give players[{index}] a 'name:' of its own (e.g. name: {name}-2)"
+    return ("give one of them a name of its own: the player file's 'name:' key, ',name=...' in a spec, "
+            "or write it as a mapping with 'type:' and 'name:'")

@@ -62,6 +62,21 @@ def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
+#: The status of a run that never recorded its end: killed (``kill -9``, out of memory, power loss).
+KILLED = "killed"
+
+
+def mark_killed(runs: list[Any]) -> None:
+    """Mark earlier runs still "running" with no end time as killed.
+
+    A run records how it ended as it exits; one that never did was killed before
+    it could (one folder is played by one run at a time, so it is not running now).
+    """
+    for run in runs:
+        if isinstance(run, dict) and run.get("status") == "running" and not run.get("finished"):
+            run["status"] = KILLED
+
+
 class Manifest:
     """manifest.json in a run folder, rewritten atomically whenever it changes."""
 
@@ -74,6 +89,7 @@ class Manifest:
             except ValueError:
                 previous = {}
         self.data = {**base, "engines": previous.get("engines", {}), "runs": previous.get("runs", [])}
+        mark_killed(self.data["runs"])
         self.run = {
             "started": now(),
             "finished": None,

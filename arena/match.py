@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Iterator
+from typing import Collection, Iterable, Iterator
 
 from arena.driver import play_games
 import chess
 
 from arena.game import Game, GameRules, Side
+from arena.naming import NameParts, distinct_names
 from arena.openings import NoOpenings, Openings
 from arena.player import Player
 from arena.plugins import Plugins
 from arena.record import GameRecord, PlayerEntry
 from arena.seeds import derive_seed
-from arena.spec import PlayerSpec, build_player
+from arena.spec import PlayerSpec, build_player, resolve_spec
 
 
 def build_players(specs: list[PlayerSpec], plugins: Plugins, stack: ExitStack) -> list[Player]:
@@ -22,16 +23,31 @@ def build_players(specs: list[PlayerSpec], plugins: Plugins, stack: ExitStack) -
     players: list[Player] = []
     for spec in specs:
         player = build_player(spec, plugins)
-        taken = {other.name for other in players}
-        if player.name in taken:
-            suffix = 2
-            while f"{player.name}-{suffix}" in taken:
-                suffix += 1
-            player.name = f"{player.name}-{suffix}"
         stack.callback(player.close)
-        player.start()
         players.append(player)
+    for player, name in zip(players, match_names(players, specs)):
+        player.name = name
+    for player in players:
+        player.start()
     return players
+
+
+def match_names(players: list[Player], specs: list[PlayerSpec]) -> list[str]:
+    """Distinct names: the options that differ show as in a league sweep (``stockfish@nodes=50``).
+
+    Players that nothing tells apart (``random`` and ``random``) are numbered: ``random-2``.
+    """
+    names = distinct_names([
+        NameParts(player.name, spec.options, getattr(player, "option_abbreviations", {}))
+        for player, spec in zip(players, specs)
+    ])
+    unique: list[str] = []
+    for name in names:
+        number, candidate = 2, name
+        while candidate in unique:
+            candidate, number = f"{name}-{number}", number + 1
+        unique.append(candidate)
+    return unique
 
 
 def make_side(player: Player, spec: PlayerSpec) -> Side:
@@ -62,6 +78,8 @@ class Match:
         self._players: list[Player] = []
 
     def __enter__(self) -> Match:
+        # Paths in a player file are relative to it: record them as the players use them.
+        self.specs = (resolve_spec(self.specs[0], self.plugins), resolve_spec(self.specs[1], self.plugins))
         with self._stack:
             self._players = build_players(list(self.specs), self.plugins, self._stack)
             self._stack = self._stack.pop_all()
@@ -72,15 +90,19 @@ class Match:
         self._stack.close()
 
     def play(self, games: int, seed: int, rules: GameRules = GameRules(),
-             openings: Openings = NoOpenings()) -> Iterator[GameRecord]:
+             openings: Openings = NoOpenings(), done: Collection[str] = ()) -> Iterator[GameRecord]:
         """Play ``games`` games (the first player is White in odd-numbered ones); yield each record.
 
-        Games 2k+1 and 2k+2 are a colour-swapped pair on opening k.
+        Games 2k+1 and 2k+2 are a colour-swapped pair on opening k. Games whose ids are in
+        ``done`` (finished by an earlier run, see :meth:`conflicts`) are not played again;
+        the others are exactly the games a run from scratch would play.
         """
 
         def schedule() -> Iterator[Game]:
             for index in range(games):
                 game_id = str(index + 1)
+                if game_id in done:
+                    continue
                 sides = [make_side(player, spec) for player, spec in zip(self._players, self.specs)]
                 white, black = sides if index % 2 == 0 else sides[::-1]
                 opening = openings.opening(index // 2)
@@ -91,3 +113,42 @@ class Match:
             record = game.record()
             self.plugins.hook.game_finished(record=record)
             yield record
+
+    def conflicts(self, records: Iterable[GameRecord], games: int, seed: int,
+                  openings: Openings = NoOpenings()) -> list[str]:
+        """Why finished ``records`` are not games of this match (empty when a rerun may keep them all).
+
+        A kept game must be the one :meth:`play` would play under that id now: the same
+        players in the same colours, the same seed and the same opening.
+        """
+        problems: list[str] = []
+        seen: set[str] = set()
+        for record in records:
+            game_id = record.game_id
+            index = int(game_id) - 1 if game_id.isdigit() else -1
+            if game_id in seen:
+                problems.append(f"game {game_id!r} appears twice")
+            elif not 0 <= index < games:
+                problems.append(f"game {game_id!r} is not in this match of {games} game{'' if games == 1 else 's'}")
+            else:
+                problems.extend(self._game_conflicts(record, index, seed, openings))
+            seen.add(game_id)
+        return problems
+
+    def _game_conflicts(self, record: GameRecord, index: int, seed: int, openings: Openings) -> list[str]:
+        """How one finished game differs from game ``index`` of this match."""
+        problems: list[str] = []
+        game_id = record.game_id
+        sides = list(zip(self.names, self.specs))
+        white, black = sides if index % 2 == 0 else sides[::-1]
+        for colour, (name, spec), entry in (("white", white, record.white), ("black", black, record.black)):
+            if (name, spec.type, dict(spec.options)) != (entry.name, entry.type, entry.options):
+                problems.append(f"game {game_id!r} had {colour} {entry.name} ({entry.type} {entry.options}), "
+                                f"the match now has {name} ({spec.type} {dict(spec.options)})")
+        if record.seed != derive_seed(seed, game_id):
+            problems.append(f"game {game_id!r} was played with another seed")
+        opening = openings.opening(index // 2)
+        book = tuple(move.uci for move in record.moves if move.book)
+        if book != tuple(opening.moves) or record.start_fen != opening.fen:
+            problems.append(f"game {game_id!r} was played from another opening")
+        return problems

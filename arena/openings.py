@@ -33,6 +33,7 @@ import chess.polyglot
 from arena.errors import ConfigError
 from arena.pgn_games import read_games
 from arena.seeds import derive_seed
+from arena.yaml_checks import Base
 
 #: Where Debian's ``gnuchess-book`` package puts its Polyglot book: the default ``path`` of ``type: book``.
 DEBIAN_BOOK = Path("/usr/share/games/gnuchess/book.bin")
@@ -195,12 +196,13 @@ def _check_index(index: int) -> None:
         raise ValueError(f"opening index must be 0 or more, got {index}")
 
 
-def load_openings(config: dict[str, Any] | None, seed: int, source: str, base_dir: Path) -> Openings:
+def load_openings(config: dict[str, Any] | None, seed: int, source: str, base_dir: Base | Path) -> Openings:
     """Build the openings a league's ``openings:`` mapping describes, checking every key and file.
 
     ``source`` names the league file in error messages; relative paths are
-    resolved against ``base_dir``. Raises :class:`ConfigError` for anything
-    invalid, with the key path (``openings.plies``) and a fix.
+    relative to ``base_dir`` (the league file's folder). Raises
+    :class:`ConfigError` for anything invalid, with the key path
+    (``openings.plies``) and a fix.
     """
     if config is None:
         return RandomOpenings(DEFAULT_PLIES, seed, source)
@@ -240,7 +242,7 @@ def parse_openings(text: str, seed: int) -> Openings:
     from arena.spec import parse_player_spec  # the same ``type:key=value`` syntax as player specs
 
     spec = parse_player_spec(text)
-    return load_openings({"type": spec.type, **spec.options}, seed, "--openings", Path.cwd())
+    return load_openings({"type": spec.type, **spec.options}, seed, "--openings", Base.cwd())
 
 
 def _positive_int(config: dict[str, Any], key: str, source: str) -> int:
@@ -253,24 +255,19 @@ def _positive_int(config: dict[str, Any], key: str, source: str) -> int:
     return value
 
 
-def _resolve(config: dict[str, Any], source: str, base_dir: Path) -> Path:
+def _resolve(config: dict[str, Any], source: str, base_dir: Base | Path) -> Path:
     """The ``path`` key as an existing file, relative paths taken from ``base_dir``."""
     value = config["path"]
     if not isinstance(value, (str, Path)) or not str(value).strip():
         raise ConfigError(f"{source}: openings.path must be a file name, got {value!r}")
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        path = base_dir / path
+    base = Base.coerce(base_dir)
+    path = base.path(value)
     if not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        raise ConfigError(
-            f"{source}: openings.path: {str(path)!r} {what}; "
-            f"give the path of a file, absolute or relative to {str(base_dir)!r}"
-        )
+        raise ConfigError(f"{source}: openings.path: {base.missing(value, path)}")
     return path
 
 
-def _load_book(config: dict[str, Any], seed: int, source: str, base_dir: Path) -> BookOpenings:
+def _load_book(config: dict[str, Any], seed: int, source: str, base_dir: Base | Path) -> BookOpenings:
     depth = _positive_int(config, "depth", source)
     if "path" in config:
         path = _resolve(config, source, base_dir)
@@ -299,7 +296,7 @@ def _load_book(config: dict[str, Any], seed: int, source: str, base_dir: Path) -
     return BookOpenings(path, depth, seed)
 
 
-def _load_file(config: dict[str, Any], seed: int, source: str, base_dir: Path) -> FileOpenings:
+def _load_file(config: dict[str, Any], seed: int, source: str, base_dir: Base | Path) -> FileOpenings:
     plies = _positive_int(config, "plies", source) if "plies" in config else None
     order = config.get("order", "random")
     if order not in ORDERS:

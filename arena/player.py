@@ -55,10 +55,15 @@ class Clock:
 class MoveRequest:
     """One game asking a player for a move.
 
-    ``board`` holds the whole move stack from the game's start position, so a
-    player can rebuild the transcript. ``seed`` is the game's seed and
-    ``attempt`` counts earlier illegal replies to this same position (0 first),
-    so a sampling player can draw a fresh sample that is still reproducible.
+    ``game_id`` names the game (stable across requests, so a player can keep
+    per-game state such as an engine process or a key/value cache, and drop it
+    in :meth:`Player.game_over`). ``board`` is the game's own board with the
+    whole move stack from the game's start position, so a player can rebuild
+    the transcript; push and pop in balance, never leave it changed. ``seed``
+    is the game's seed and ``attempt`` counts earlier illegal replies to this
+    same position (0 first), so a sampling player can draw a fresh sample that
+    is still reproducible. ``clock`` is both sides' remaining time when the
+    player has a time control (:attr:`Player.time_control`), else None.
     """
 
     game_id: str
@@ -95,6 +100,13 @@ class Player:
     Subclasses take their options as keyword-only constructor arguments and
     override :meth:`choose_one` (one game at a time) or :meth:`choose` (a
     whole batch, e.g. a neural network). ``name`` is set by the arena.
+
+    The arena calls, in order: the constructor (raise ``arena.ConfigError``
+    for a bad option value: the user sees the message, not a traceback),
+    :meth:`attach`, :meth:`default_name` (for a spec without ``name=``),
+    :meth:`start`, then for each game :meth:`describe` as the game starts,
+    :meth:`choose` for its moves and :meth:`game_over` at its end, and
+    finally :meth:`close`.
     """
 
     #: Set by the arena: the spec's ``name``, else :meth:`default_name`, else the type name.
@@ -102,8 +114,23 @@ class Player:
     #: The time control the arena keeps for this player, or None for no clock.
     time_control: TimeControl | None = None
 
+    @property
+    def batched(self) -> bool:
+        """Whether answering many requests at once is cheaper than one at a time (a neural network's batch).
+
+        Leagues with a batched player default to several games in flight per
+        worker, so that its requests arrive together. By default: whether the
+        class implements :meth:`choose` itself; a player that only passes
+        requests on (a wrapper) should return its inner player's answer.
+        """
+        return type(self).choose is not Player.choose
+
     def default_name(self) -> str | None:
-        """A readable name derived from the options (e.g. ``stockfish-skill3``), or None."""
+        """A readable name derived from the options (e.g. ``stockfish-skill3``), or None.
+
+        Used when the spec gives no ``name=``; None means the type name. Sweeps
+        add ``@key=value`` for the swept options the name does not tell apart.
+        """
         return None
 
     def attach(self, plugins: Any) -> None:
@@ -136,5 +163,12 @@ class Player:
         """Release resources; called once, also after errors."""
 
     def describe(self) -> dict[str, Any]:
-        """Facts about this player recorded with each game (e.g. engine id)."""
+        """Facts about this player recorded with each game (e.g. engine id).
+
+        Called after :meth:`start` (for the run's manifest) and as each game
+        starts, before its first move; the game's record keeps what it
+        returned then. So it reports what is known up front (ids, versions,
+        settings): facts that change while a game is played (nodes searched,
+        a cache's hits) belong in each :class:`MoveReply`'s ``info``.
+        """
         return {}

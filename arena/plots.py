@@ -27,6 +27,8 @@ FIGSIZE = (9.0, 6.0)
 DPI = 120
 #: Where greedy decoding (temperature 0) sits on the log axis: this fraction of the smallest positive temperature.
 GREEDY_FRACTION = 0.1
+#: The tick label of temperature 0: the model plays its likeliest move.
+GREEDY_LABEL = "0 (argmax)"
 #: Side of one cross-table cell (inches): fits "100%" over a game count at 7.5 pt.
 CELL_INCHES = 0.55
 #: Font sizes (points) of the cross table's player names and title.
@@ -120,13 +122,30 @@ def plot_rating_vs_temperature(
     players: Mapping[str, Mapping[str, Any]],
     path: Path,
     title: str = "",
+    rater: str | None = None,
 ) -> Path | None:
-    """Draw rating against temperature (log scale), one line and 95% band per family.
+    """Write :func:`rating_vs_temperature_figure` as a PNG at ``path``.
+
+    Returns None and writes nothing when no player has a numeric temperature.
+    """
+    fig = rating_vs_temperature_figure(ratings, players, title, rater)
+    return None if fig is None else _save(fig, path)
+
+
+def rating_vs_temperature_figure(
+    ratings: Sequence[Rating],
+    players: Mapping[str, Mapping[str, Any]],
+    title: str = "",
+    rater: str | None = None,
+) -> Any:
+    """Rating against temperature on a log axis, one line and 95% band per family, as a Figure.
 
     Players without a temperature are dashed horizontal reference lines,
-    labelled at the right. Temperature 0 (greedy) is drawn left of the
-    smallest positive temperature, on a tick labelled "0". Returns None and
-    writes nothing when no player has a numeric temperature.
+    labelled at the right. Temperature 0 (argmax) has no place on a log axis:
+    it is drawn :data:`GREEDY_FRACTION` of the smallest positive temperature
+    (a decade) to its left, on a tick labelled :data:`GREEDY_LABEL`, beyond an
+    axis break. ``rater`` names the rating method in the axis label and the
+    default title. Returns None when no player has a numeric temperature.
     """
     families, references = temperature_series(ratings, players)
     if not families:
@@ -135,48 +154,28 @@ def plot_rating_vs_temperature(
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-    from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
     positive = sorted({t for points in families.values() for t, *_ in points if t > 0})
+    has_greedy = any(t == 0 for points in families.values() for t, *_ in points)
     greedy_x = positive[0] * GREEDY_FRACTION if positive else 1.0
 
     fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    colours = _colours(len(families))
-    handles = []
-    for (label, points), colour in zip(families.items(), colours):
-        x = [t if t > 0 else greedy_x for t, *_ in points]
-        rating = [point[1] for point in points]
-        ax.fill_between(x, [p[2] for p in points], [p[3] for p in points], color=colour, alpha=0.18, linewidth=0)
-        greedy = sum(1 for t, *_ in points if t == 0)  # greedy points sort first
-        if greedy:
-            # Greedy lies no real distance left of the smallest temperature on a log axis:
-            # a diamond and a dotted link say so.
-            ax.plot(x[greedy - 1:greedy + 1], rating[greedy - 1:greedy + 1], linestyle=":", color=colour, linewidth=1.8)
-            ax.plot(x[:greedy], rating[:greedy], linestyle="none", marker="D", markersize=5, color=colour)
-        (line,) = ax.plot(
-            x[greedy:], rating[greedy:], marker="o", markersize=5, color=colour, linewidth=1.8, label=label
-        )
-        if len(points) == 1:  # a band needs two temperatures: show a lone player's interval as an error bar
-            ax.errorbar(x, rating, yerr=[[rating[0] - points[0][2]], [points[0][3] - rating[0]]],
-                        color=colour, capsize=4, linewidth=1.2)
-        handles.append(line)
+    handles = [
+        _draw_family(ax, points, colour, label, greedy_x)
+        for (label, points), colour in zip(families.items(), _colours(len(families)))
+    ]
     handles.append(Patch(color="0.5", alpha=0.3, label="95% interval"))
-
     for _, rating, anchored in references:
         ax.axhline(rating, color="0.2" if anchored else "0.45", linestyle="--", linewidth=1.0, zorder=1)
     if references:
         handles.append(Line2D([], [], color="0.45", linestyle="--", label="reference player"))
 
-    ax.set_xscale("log")
-    ticks = ([greedy_x] if any(t == 0 for p in families.values() for t, *_ in p) else []) + positive
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(FixedFormatter(["0" if t == greedy_x else f"{t:g}" for t in ticks]))
-    ax.xaxis.set_minor_locator(NullLocator())  # log minor ticks between sparse temperatures are only clutter
-    ax.set_xlabel("sampling temperature (log scale; 0 = greedy)")
-    ax.set_ylabel("rating (95% interval shaded)")
-    ax.set_title(title or "Rating vs sampling temperature")
+    _temperature_axis(ax, positive, greedy_x if has_greedy else None)
+    by = f" by {rater}" if rater else ""
+    ax.set_ylabel(f"rating{by} (95% interval shaded)")
+    ax.set_title(title or f"Rating{by} vs sampling temperature")
     ax.grid(True, which="major", alpha=0.35)
     # Below the axes: inside, "best" still covers bands or reference lines in a crowded league.
     # As many columns as fit across the figure: a handle and its padding take about 0.8 in.
@@ -187,7 +186,74 @@ def plot_rating_vs_temperature(
     labels = _label_references(ax, references)
     _unclash_ticks(fig, ax)  # after the labels are in: they narrow the axes
     _spread_labels(fig, ax, labels, [rating for _, rating, _ in references])
-    return _save(fig, path)
+    return fig
+
+
+def _draw_family(ax: Any, points: list[Point], colour: Any, label: str, greedy_x: float) -> Any:
+    """One family's line, band and greedy point; returns the line for the legend."""
+    greedy = sum(1 for t, *_ in points if t == 0)  # greedy points sort first
+    x = [t if t > 0 else greedy_x for t, *_ in points]
+    rating = [point[1] for point in points]
+    low, high = [point[2] for point in points], [point[3] for point in points]
+    # The band spans the real temperatures only: across the axis break it would suggest a scale.
+    ax.fill_between(x[greedy:], low[greedy:], high[greedy:], color=colour, alpha=0.18, linewidth=0)
+    if greedy:
+        # A diamond with its own interval, and a dotted link across the break to the first temperature.
+        ax.plot(x[greedy - 1:greedy + 1], rating[greedy - 1:greedy + 1], linestyle=":", color=colour, linewidth=1.8)
+        ax.errorbar(x[:greedy], rating[:greedy], yerr=_error_bars(points[:greedy]), linestyle="none",
+                    marker="D", markersize=5, color=colour, capsize=4, linewidth=1.2)
+    (line,) = ax.plot(
+        x[greedy:], rating[greedy:], marker="o", markersize=5, color=colour, linewidth=1.8, label=label
+    )
+    if len(points) - greedy == 1:  # a band needs two temperatures: show a lone interval as an error bar
+        ax.errorbar(x[greedy:], rating[greedy:], yerr=_error_bars(points[greedy:]), color=colour, capsize=4,
+                    linewidth=1.2)
+    return line
+
+
+def _error_bars(points: list[Point]) -> list[list[float]]:
+    """Matplotlib's ``yerr``: distances from each rating down to its low and up to its high."""
+    return [[rating - low for _, rating, low, _ in points], [high - rating for _, rating, _, high in points]]
+
+
+def _temperature_axis(ax: Any, positive: list[float], greedy_x: float | None) -> None:
+    """A log temperature axis: labelled ticks at the temperatures played, unlabelled log minor ticks
+    between them (their crowding towards each power of ten shows the scale), and temperature 0 at
+    ``greedy_x`` (None: no greedy player) beyond an axis break."""
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
+
+    ax.set_xscale("log")
+    ticks = ([greedy_x] if greedy_x is not None else []) + positive
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FixedFormatter([GREEDY_LABEL if t == greedy_x else f"{t:g}" for t in ticks]))
+    ax.xaxis.set_minor_locator(FixedLocator(_log_minor_ticks(positive)))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(f"sampling temperature (log scale; {GREEDY_LABEL} is drawn left of the axis break)"
+                  if greedy_x is not None and positive else "sampling temperature (log scale)")
+    if greedy_x is None or not positive:
+        return
+    # The break sits halfway (on the log axis) between argmax and the smallest temperature.
+    gap = math.sqrt(greedy_x * positive[0])
+    ax.axvline(gap, color="0.75", linewidth=0.8, linestyle=(0, (1, 3)), zorder=0)
+    # On the bottom spine only, hiding it there (on the top one it would run into the title).
+    ax.text(gap, 0.0, "//", transform=ax.get_xaxis_transform(), ha="center", va="center", fontsize=11,
+            color="0.3", clip_on=False, zorder=5,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+
+
+def _log_minor_ticks(positive: list[float]) -> list[float]:
+    """1, 2, ... 9 times each power of ten between the smallest and the largest temperature, less those."""
+    if not positive:
+        return []
+    low, high = positive[0], positive[-1]
+    ticks = []
+    for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        for multiple in range(1, 10):
+            tick = multiple * 10.0**exponent
+            inside = low * (1 - 1e-9) <= tick <= high * (1 + 1e-9)
+            if inside and not any(math.isclose(tick, t) for t in positive):
+                ticks.append(tick)
+    return ticks
 
 
 def _unclash_ticks(fig: Any, ax: Any) -> None:
@@ -386,16 +452,19 @@ def write_report(
     players: Mapping[str, Mapping[str, Any]],
     results: Sequence[GameResult],
     title: str = "",
+    rater: str | None = None,
 ) -> list[Path]:
     """Write ``rating_vs_temperature.png`` (when some player has a temperature) and ``cross_table.png``.
 
+    ``ratings`` are one rater's, named by ``rater`` on the temperature plot.
     The cross table lists players by rating, best first; players with games
     but no rating follow by name. Returns the paths written.
     """
     folder = Path(folder)
     written = []
     curve = plot_rating_vs_temperature(
-        ratings, players, folder / "rating_vs_temperature.png", f"{title}: rating vs sampling temperature" if title else ""
+        ratings, players, folder / "rating_vs_temperature.png",
+        f"{title}: rating vs sampling temperature" if title else "", rater=rater,
     )
     if curve is not None:
         written.append(curve)

@@ -4,17 +4,25 @@ Built-in plugins are found exactly like third-party ones, through the ``arena``
 entry-point group, so a fresh manager in every process (CLI, test, worker)
 sees the same plugins. Set ``ARENA_PLUGINS`` to a comma-separated list of
 entry-point names to load only those (an empty value loads none).
+
+pluggy calls only functions marked with ``@arena.hookimpl``; an unmarked
+``register_players`` is silently never called, and the user only learns of it
+from "unknown player type". So every plugin loaded here is checked for
+functions named like a hook (or nearly) that lack the mark, and each one is
+reported with a :class:`PluginWarning`.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import os
+import warnings
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import pluggy
 
@@ -30,6 +38,18 @@ REGISTRATION_HOOKS = {
 }
 
 hookimpl = pluggy.HookimplMarker("arena")
+#: The attribute pluggy's marker sets on a decorated function.
+HOOKIMPL_ATTRIBUTE = "arena_impl"
+#: How close an unmarked function's name must be to a hook's to be reported as a likely hook.
+NEAR_MISS_CUTOFF = 0.85
+
+
+#: Warnings already shown in this process: the CLI loads entry-point plugins twice with --plugin files.
+_WARNED: dict[Any, Any] = {}
+
+
+class PluginWarning(UserWarning):
+    """A plugin that loads but probably does not do what its author meant."""
 
 
 @dataclass
@@ -55,6 +75,7 @@ class Plugins:
         self.raters: dict[str, Any] = {}
         self.trainers: dict[str, Any] = {}
         self._owners: dict[tuple[str, str], str] = {}
+        self.files: tuple[str, ...] = ()  #: the local plugin files loaded, as absolute paths
         for hook_name, kind in REGISTRATION_HOOKS.items():
             self._collect(hook_name, kind)
 
@@ -172,10 +193,11 @@ def load_plugins(
         pm.check_pending()
     except pluggy.PluginValidationError as error:
         raise PluginError(
-            f"plugin {pm.get_name(error.plugin)!r}: {error}; the hooks are "
-            f"{', '.join(sorted(name for name in dir(hookspecs) if _is_hook(name)))}"
+            f"plugin {pm.get_name(error.plugin)!r}: {error}; the hooks are {', '.join(hook_names())}"
         ) from error
-    return Plugins(pm, sources)
+    plugins = Plugins(pm, sources)
+    plugins.files = tuple(str(Path(file).resolve()) for file in plugin_files)
+    return plugins
 
 
 def _is_hook(name: str) -> bool:
@@ -187,3 +209,80 @@ def _register(pm: pluggy.PluginManager, plugin: Any, name: str) -> None:
         pm.register(plugin, name=name)
     except (pluggy.PluginValidationError, ValueError) as error:
         raise PluginError(f"plugin {name!r} could not be registered: {error}") from error
+    if _in_main_process():  # workers load the same plugins the parent has already checked
+        for finding in unmarked_hooks(plugin, name):
+            # Attributed to the function's own line, so the warning shows the plugin's code, not arena's.
+            warnings.warn_explicit(
+                finding.message, PluginWarning, finding.filename, finding.lineno, registry=_WARNED
+            )
+
+
+def hook_names() -> list[str]:
+    """The names of every hook a plugin can implement, sorted."""
+    return sorted(name for name in dir(hookspecs) if _is_hook(name))
+
+
+class UnmarkedHook(NamedTuple):
+    """A plugin function that looks like a hook implementation but lacks ``@arena.hookimpl``."""
+
+    function: str
+    message: str
+    filename: str
+    lineno: int
+
+
+def unmarked_hooks(plugin: Any, name: str) -> list[UnmarkedHook]:
+    """Every function of ``plugin`` that looks like a hook but lacks ``@arena.hookimpl``.
+
+    A function named exactly like a hook is always reported. One named nearly
+    like a hook (``register_player``) is reported when the plugin itself
+    defines it (not when it imports it), since then it is probably a misspelt hook.
+    """
+    hooks = hook_names()
+    found = []
+    for attribute in sorted(dir(plugin)):
+        function = None if attribute.startswith("_") else getattr(plugin, attribute, None)
+        if not callable(function) or isinstance(function, type) or hasattr(function, HOOKIMPL_ATTRIBUTE):
+            continue
+        message = _unmarked_message(attribute, function, plugin, name, hooks)
+        if message:
+            found.append(UnmarkedHook(attribute, message, *_where(function, name)))
+    return found
+
+
+def _unmarked_message(attribute: str, function: Any, plugin: Any, name: str, hooks: list[str]) -> str | None:
+    """What to tell the author of an unmarked function ``attribute``, or None if it is no hook."""
+    if attribute in hooks:
+        return (
+            f"plugin {name!r}: {attribute}() is not marked with @arena.hookimpl, so arena never "
+            f"calls it; put @arena.hookimpl on the line above 'def {attribute}'"
+        )
+    close = difflib.get_close_matches(attribute, hooks, n=1, cutoff=NEAR_MISS_CUTOFF)
+    if not close or not _defined_by(function, plugin):
+        return None
+    return (
+        f"plugin {name!r}: {attribute}() looks like the hook {close[0]}() but is not marked with "
+        f"@arena.hookimpl, so arena never calls it; if it is meant as that hook, rename it "
+        f"{close[0]} and put @arena.hookimpl above it"
+    )
+
+
+def _where(function: Any, plugin_name: str) -> tuple[str, int]:
+    """The file and line where ``function`` is defined, or the plugin's name and 0 where unknown."""
+    code = getattr(getattr(function, "__func__", function), "__code__", None)
+    if code is None:
+        return plugin_name, 0
+    return code.co_filename, code.co_firstlineno
+
+
+def _defined_by(function: Any, plugin: Any) -> bool:
+    """True if ``function`` is the plugin's own: defined in its module (or class), not imported."""
+    module = plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__
+    return getattr(function, "__module__", None) == module
+
+
+def _in_main_process() -> bool:
+    """False in the worker processes a league starts (``multiprocess``, spawned)."""
+    import multiprocess
+
+    return multiprocess.parent_process() is None

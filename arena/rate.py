@@ -152,8 +152,8 @@ def rate_and_report(
         if plots:
             from arena.plots import write_report
 
-            first = next(iter(ratings.values()))
-            report.files += write_report(folder, first, games.players, games.results, title=title)
+            rater, first = next(iter(ratings.items()))
+            report.files += write_report(folder, first, games.players, games.results, title=title, rater=rater)
     return report
 
 

@@ -2,13 +2,24 @@
 
 A :class:`PlayerSpec` is plain data, so it can be sent to worker processes
 that build their own players from it.
+
+Paths follow one rule: a relative path written in a file (a league, study,
+training or player file) is relative to that file's folder; one typed on the
+command line is relative to the current directory. The core knows which
+options are paths from their declared types, never from their names: an
+option annotated :class:`FilePath` (a file that must exist) or
+:class:`pathlib.Path` is one.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
-from dataclasses import dataclass, field
-from pathlib import Path
+import re
+import types
+import typing
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePath
 from typing import Any
 
 import yaml
@@ -16,6 +27,19 @@ import yaml
 from arena.errors import ConfigError
 from arena.player import Player
 from arena.plugins import Plugins
+from arena.yaml_checks import Base, parse_yaml, read_yaml
+
+
+class FilePath(str):
+    """The type to annotate an option with when it names a file that must exist.
+
+    ``def __init__(self, *, checkpoint: FilePath, ...)``: a relative value
+    from a league, study or player file is read relative to that file's
+    folder (from the command line, relative to the current directory), and a
+    missing file is reported before any game, with the folder it was looked
+    for in (whether it is the right kind of file the plugin checks). The
+    option still arrives as a plain ``str``: absolute when it came from a file.
+    """
 
 
 @dataclass(frozen=True)
@@ -26,6 +50,9 @@ class PlayerSpec:
     options: dict[str, Any] = field(default_factory=dict)
     name: str | None = None
     source: str = "command line"
+    #: What relative path options are relative to: the folder of the file that
+    #: wrote them, or None for the command line (the current directory, values kept as typed).
+    base: Base | None = None
 
     def describe(self) -> str:
         """The spec as it would be typed: ``type:key=value,...``."""
@@ -44,19 +71,28 @@ def format_options(options: dict[str, Any], prefix: str = "") -> str:
 
 
 def _scalar(text: str) -> Any:
-    """Read a command-line value as YAML would: 3 -> int, 0.1 -> float, true -> bool."""
+    """Read a command-line value as a YAML file would: 3 -> int, 3e-4 -> float, true -> bool."""
     try:
-        value = yaml.safe_load(text)
+        value = parse_yaml(text)
     except yaml.YAMLError:
         return text
     return value if isinstance(value, (int, float, bool, str)) else text
 
 
-def parse_player_spec(text: str) -> PlayerSpec:
-    """Parse ``type[:key=value,...]`` or the path of a YAML file describing one player."""
-    path = Path(text)
-    if text.endswith((".yaml", ".yml")) or (path.is_file() and ":" not in text):
-        return load_player_file(path)
+def is_player_file(text: str, base: Base | None = None) -> bool:
+    """Whether ``text`` names a player file rather than a ``type:key=value`` spec."""
+    path = (base or Base.cwd()).path(text)
+    return text.endswith((".yaml", ".yml")) or (path.is_file() and ":" not in text)
+
+
+def parse_player_spec(text: str, base: Base | None = None) -> PlayerSpec:
+    """Parse ``type[:key=value,...]`` or the path of a YAML file describing one player.
+
+    ``base`` is where the text was written: a file's folder (its relative paths
+    are relative to that folder), or None for the command line.
+    """
+    if is_player_file(text, base):
+        return load_player_file(text, base)
     type_name, _, rest = text.partition(":")
     type_name = type_name.strip()
     if not type_name:
@@ -72,28 +108,31 @@ def parse_player_spec(text: str) -> PlayerSpec:
             target = target.setdefault(parent, {})
         target[leaf] = _scalar(value.strip())
     name = options.pop("name", None)
-    return PlayerSpec(type_name, options, None if name is None else str(name))
+    return PlayerSpec(type_name, options, None if name is None else str(name), base=base)
 
 
-def load_player_file(path: Path) -> PlayerSpec:
-    """Read one player from a YAML mapping with a ``type`` key and its options."""
-    if not path.is_file():
-        raise ConfigError(f"player file {str(path)!r} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise ConfigError(f"player file {str(path)!r} is not valid YAML: {error}") from None
-    return spec_from_mapping(data, str(path))
+def load_player_file(path: str | Path, base: Base | None = None) -> PlayerSpec:
+    """Read one player from a YAML mapping with a ``type`` key and its options.
+
+    ``path`` is relative to ``base`` (None: the current directory); the
+    paths the file names are relative to its own folder.
+    """
+    where = base or Base.cwd()
+    full = where.path(path)
+    if not full.is_file():
+        raise ConfigError(f"player file {where.missing(path, full)}")
+    data, _ = read_yaml(full, "player file")
+    return spec_from_mapping(data, str(path) if base is None else str(full), Base.of_file(full, "player file"))
 
 
-def spec_from_mapping(data: Any, source: str) -> PlayerSpec:
-    """Build a spec from ``{type: ..., name: ..., **options}`` read from ``source``."""
+def spec_from_mapping(data: Any, source: str, base: Base | None = None) -> PlayerSpec:
+    """Build a spec from ``{type: ..., name: ..., **options}`` read from ``source`` (whose folder is ``base``)."""
     if not isinstance(data, dict) or "type" not in data:
         raise ConfigError(f"{source}: a player needs a mapping with a 'type' key, e.g. 'type: stockfish'")
     options = dict(data)
     type_name = options.pop("type")
     name = options.pop("name", None)
-    return PlayerSpec(str(type_name), options, None if name is None else str(name), source)
+    return PlayerSpec(str(type_name), options, None if name is None else str(name), source, base)
 
 
 def build_player(spec: PlayerSpec, plugins: Plugins) -> Player:
@@ -117,8 +156,9 @@ def build_registered(table: dict[str, Any], kind: str, spec: PlayerSpec) -> Any:
             f"{spec.source}: {kind} {spec.type!r} has no option {', '.join(map(repr, unknown))}; "
             f"its options are: {', '.join(accepted) or 'none'}"
         )
+    options = resolve_paths(cls, spec)
     try:
-        return cls(**spec.options)
+        return cls(**options)
     except ConfigError as error:
         raise type(error)(f"{spec.source}: {kind} {spec.describe()!r}: {error}") from None
     except (TypeError, ValueError) as error:
@@ -133,3 +173,66 @@ def accepted_options(cls: type) -> list[str]:
         for parameter in parameters
         if parameter.kind in (parameter.KEYWORD_ONLY, parameter.POSITIONAL_OR_KEYWORD)
     ]
+
+
+def resolve_spec(spec: PlayerSpec, plugins: Plugins) -> PlayerSpec:
+    """The spec with its path options made absolute from its base: plain data that means the same in any process.
+
+    A spec without a base (typed on the command line) is returned as it is,
+    and so is one of an unknown type (building it reports that).
+    """
+    cls = plugins.players.get(spec.type)
+    if cls is None or spec.base is None:
+        return spec
+    return replace(spec, options=resolve_paths(cls, spec), base=None)
+
+
+def resolve_paths(cls: type, spec: PlayerSpec) -> dict[str, Any]:
+    """``spec.options`` with the path options of ``cls`` read relative to the spec's base, files checked to exist."""
+    declared = path_options(cls)
+    if not declared:
+        return spec.options
+    base = spec.base or Base.cwd()
+    options = dict(spec.options)
+    for key, must_exist in declared:
+        value = options.get(key)
+        if not isinstance(value, (str, PurePath)) or not str(value).strip():
+            continue  # absent, a sweep's list, or a wrong type the plugin reports in its own words
+        path = base.path(value)
+        if spec.base is not None:
+            options[key] = str(path)
+        # Only whether it exists: what makes it the right kind of file (not a folder, a checkpoint) the plugin says.
+        if must_exist and not path.exists():
+            raise ConfigError(f"{spec.source}: {key} {base.missing(value, path)}")
+    return options
+
+
+@functools.lru_cache(maxsize=None)
+def path_options(cls: type) -> tuple[tuple[str, bool], ...]:
+    """The options of ``cls`` declared as paths, each with whether it must be an existing file (:class:`FilePath`)."""
+    try:
+        parameters = inspect.signature(cls, eval_str=True).parameters.values()
+    except Exception:  # an annotation that does not evaluate at run time: read its text instead
+        parameters = inspect.signature(cls).parameters.values()
+    found = []
+    for parameter in parameters:
+        kind = _path_kind(parameter.annotation)
+        if kind is not None:
+            found.append((parameter.name, kind == "file"))
+    return tuple(found)
+
+
+def _path_kind(annotation: Any) -> str | None:
+    """'file' for :class:`FilePath`, 'path' for :class:`pathlib.Path`, looking inside ``X | None``; else None."""
+    if isinstance(annotation, str):
+        if re.search(r"\bFilePath\b", annotation):
+            return "file"
+        return "path" if re.search(r"\bPath\b", annotation) else None
+    if isinstance(annotation, type):
+        if issubclass(annotation, FilePath):
+            return "file"
+        return "path" if issubclass(annotation, PurePath) else None
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        kinds = {_path_kind(arg) for arg in typing.get_args(annotation)} - {None}
+        return "file" if "file" in kinds else kinds.pop() if kinds else None
+    return None

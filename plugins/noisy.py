@@ -61,6 +61,11 @@ class NoisyPlayer(Player):
         assert self.inner is not None
         return f"{self.inner.name}+noise{self.epsilon:g}"
 
+    @property
+    def batched(self) -> bool:
+        """As batched as the player it wraps: it only passes the requests on."""
+        return self.inner is not None and self.inner.batched
+
     def start(self) -> None:
         assert self.inner is not None
         self.inner.start()

@@ -1,9 +1,11 @@
 """UCI engines as players: ``uci`` (any engine from its command) and the ``stockfish`` preset.
 
 The arena keeps clocks and move limits; the engine only answers ``go``. An
-engine that crashes loses the game and is restarted for the next request; one
+engine that crashes loses the game and is restarted for the next request. One
 that does not answer within the move's expected time plus ``timeout`` seconds
-is killed, loses on time, and is restarted too.
+is sent ``stop``: if it then answers within :data:`STOP_GRACE_S`, its move is
+played (an engine that ignores ``go nodes``, as Toga II does, is still
+searching, not hung); if not, it is killed, loses on time, and is restarted.
 
 Each game in flight gets an engine process of its own, handed back when the
 game ends: the engine's hash then only ever holds one game's searches, so a
@@ -16,6 +18,7 @@ import asyncio
 import concurrent.futures
 import math
 import os
+import sys
 from typing import Any
 
 import chess
@@ -25,6 +28,10 @@ from arena import ConfigError, MoveReply, MoveRequest, Player, TimeControl, hook
 from arena_engines import locate_engine, locate_stockfish, stockfish_anchor
 
 DEFAULT_MOVETIME_MS = 100  # the paper's 0.1 s per move, used when no limit is given
+#: Seconds an engine that overran its search gets to answer ``stop`` before it is taken for hung.
+STOP_GRACE_S = 2.0
+#: Seconds between the ``stop`` commands sent during that grace.
+STOP_REPEAT_S = 0.2
 
 
 def _positive(name: str, value: Any, kind: type = int) -> Any:
@@ -44,7 +51,9 @@ class UciPlayer(Player):
     clock ``tc`` ("BASE+INC" in seconds) kept by the arena. With no limit at
     all, ``movetime`` is 100. ``options`` are UCI options sent at start
     (``options.Hash=16`` on the command line). ``timeout`` is how many seconds
-    past the expected time an engine may take before it is taken for hung.
+    past the expected time an engine may search before the arena sends
+    ``stop`` (and plays the move it then gets, or, with none, takes the engine
+    for hung).
     """
 
     def __init__(
@@ -75,6 +84,7 @@ class UciPlayer(Player):
         self._idle: list[chess.engine.SimpleEngine] = []
         self._by_game: dict[str, chess.engine.SimpleEngine] = {}
         self._id: dict[str, str] = {}
+        self._warned_overrun = False
 
     def default_name(self) -> str:
         return os.path.basename(self.command)
@@ -152,19 +162,41 @@ class UciPlayer(Player):
         )
         try:
             # SimpleEngine.play has no timeout for node or depth limits; this guards every search.
-            future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(play, wait), engine.protocol.loop)
-            result = future.result()
+            search = _play_or_stop(engine.protocol, play, wait)
+            future = asyncio.run_coroutine_threadsafe(search, engine.protocol.loop)
+            result, stopped = future.result()
         except chess.engine.EngineTerminatedError as error:
             self._discard(request.game_id)
             return MoveReply(failure="crash", detail=f"engine {self.name} terminated: {error}")
         except (asyncio.TimeoutError, concurrent.futures.TimeoutError):
             self._discard(request.game_id)
-            return MoveReply(failure="timeout", detail=f"no move from {self.name} within {wait:.1f} s")
+            return MoveReply(
+                failure="timeout",
+                detail=f"no move from {self.name} within {wait:.1f} s, nor {STOP_GRACE_S:g} s after 'stop'",
+            )
         except chess.engine.EngineError as error:
             return MoveReply(text=str(error), detail=str(error))
         if result.move is None:
             return MoveReply(text="(none)")
-        return MoveReply(move=result.move, info=_search_info(result.info))
+        info = _search_info(result.info)
+        if stopped:
+            info["stopped_after"] = round(wait, 3)
+            self._warn_overrun(limit, wait)
+        return MoveReply(move=result.move, info=info)
+
+    def _warn_overrun(self, limit: chess.engine.Limit, wait: float) -> None:
+        """Say once per player that its searches overrun, so a slow league is not a mystery."""
+        if self._warned_overrun:
+            return
+        self._warned_overrun = True
+        limits = (("nodes", limit.nodes), ("depth", limit.depth), ("movetime", self.movetime))
+        asked = ", ".join(f"{key}={value:g}" for key, value in limits if value) or "its clock"
+        hint = " (an engine that ignores 'go nodes' searches until stopped: give it movetime, depth or tc)"
+        sys.stderr.write(
+            f"arena: warning: {self.name} was still searching ({asked}) after {wait:.1f} s; the arena sent "
+            f"'stop' and played its best move{hint if limit.nodes else ''}; such moves carry stopped_after "
+            "in their info\n"
+        )
 
     def _discard(self, game_id: str) -> None:
         """Kill a game's engine process; its next request starts a new one."""
@@ -190,6 +222,32 @@ class UciPlayer(Player):
                 pass  # already dead or hung: close() below kills it
             finally:
                 engine.close()
+
+
+async def _play_or_stop(
+    protocol: chess.engine.Protocol, play: Any, wait: float
+) -> tuple[chess.engine.PlayResult, bool]:
+    """Await a search; if it runs past ``wait`` seconds, send ``stop`` and await its answer.
+
+    Returns the result and whether it took a ``stop``. An engine that does not
+    answer ``stop`` within :data:`STOP_GRACE_S` raises ``asyncio.TimeoutError``.
+    """
+    search = asyncio.ensure_future(play)
+    done, _ = await asyncio.wait({search}, timeout=wait)  # unlike wait_for, leaves the search running
+    if done:
+        return search.result(), False
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STOP_GRACE_S
+    while (remaining := deadline - loop.time()) > 0:
+        # The play command is still live: the bestmove that 'stop' asks for completes it. Sent
+        # again and again, because one that arrives before the engine's 'go' (while it is still
+        # clearing its hash for ucinewgame) stops nothing; an idle engine ignores 'stop'.
+        protocol.send_line("stop")
+        done, _ = await asyncio.wait({search}, timeout=min(STOP_REPEAT_S, remaining))
+        if done:
+            return search.result(), True
+    search.cancel()
+    raise asyncio.TimeoutError
 
 
 def _search_info(info: dict[str, Any]) -> dict[str, Any]:

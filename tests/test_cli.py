@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import chess.pgn
 
@@ -34,13 +35,15 @@ def test_same_seed_replays_the_same_games(tmp_path):
         assert done.returncode == 0, done.stderr
         runs.append([[m.uci for m in r.moves] for r in read_records(tmp_path / name)])
     assert runs[0] == runs[1]
-    assert "random vs random-2" in done.stdout
+    assert "random vs random-2" in done.stdout  # nothing tells two random players apart: numbered
 
 
 def test_play_starts_each_colour_swapped_pair_from_its_own_opening(tmp_path):
     done = run_arena("play", "stockfish:nodes=30", "stockfish:nodes=60", "--games", "4", "--seed", "5",
                      "--max-moves", "8", "--out", str(tmp_path / "varied"))
     assert done.returncode == 0, done.stderr
+    # Players of one type told apart by their options, as in a league sweep (not stockfish and stockfish-2).
+    assert done.stdout.startswith("stockfish@nodes=30 vs stockfish@nodes=60, 4 games")
     books = [tuple(m.uci for m in r.moves if m.book) for r in read_records(tmp_path / "varied")]
     assert books[0] == books[1] and books[2] == books[3] and books[0] != books[2] and len(books[0]) == 4
     done = run_arena("play", "random", "random", "--games", "2", "--openings", "none", "--out", str(tmp_path / "none"))
@@ -107,3 +110,150 @@ def test_shipped_player_files_play(tmp_path):
         assert done.returncode == 0, (path, done.stderr)
         (record,) = read_records(out)
         assert not record.termination.is_forfeit and record.white.info["name"]
+
+
+# --- --plugin after the command, plain progress lines without a terminal, plurals -------------------------
+
+PLUGIN = TESTS / "local_plugins" / "batch_recorder.py"
+RATER_PLUGIN = '''
+import arena
+from arena.ratings import Rater, Rating
+
+
+class Constant(Rater):
+    description = "everyone 1234"
+
+    def rate(self, results, anchors):
+        games = {}
+        for result in results:
+            for name in (result.white, result.black):
+                games[name] = games.get(name, 0) + 1
+        return [Rating(name, 1234.0, 1200.0, 1268.0, count, 0.5) for name, count in sorted(games.items())]
+
+
+@arena.hookimpl
+def register_raters(register):
+    register("constant", Constant)
+'''
+
+
+def _invoke(plugins, *args: str):
+    """``arena ARGS`` in-process (click's CliRunner: stdout and stderr are not a terminal)."""
+    from click.testing import CliRunner
+
+    from arena.cli import cli
+
+    return CliRunner().invoke(cli, [str(arg) for arg in args], obj=plugins)
+
+
+def _league_file(tmp_path, log, **extra) -> str:
+    lines = [
+        "name: tiny", "seed: 1", f"out: {tmp_path / 'league'}", "players:",
+        "  - {type: random, name: dice}", f"  - {{type: batch_recorder, name: rec, log: {log}}}",
+        "schedule: {type: round_robin, games: 4}", "rules: {max_moves: 10}",
+        *(f"{key}: {value}" for key, value in extra.items()),
+    ]
+    path = tmp_path / "tiny.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_every_command_takes_plugin_after_its_name(plugins):
+    import click
+
+    from arena.cli import cli
+    from arena.cli.options import accepts_plugin_option
+
+    def leaves(command, path):
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from leaves(sub, f"{path} {name}")
+        else:
+            yield path, command
+
+    commands = dict(leaves(cli, "arena"))
+    assert {"arena play", "arena league", "arena validate", "arena compare", "arena rate", "arena report",
+            "arena plugins", "arena bench league", "arena bench rate"} <= set(commands)
+    assert [path for path, command in commands.items() if not accepts_plugin_option(command)] == []
+
+
+def test_plugin_after_the_command_loads_players_for_play_validate_league_and_compare(plugins, tmp_path):
+    log = tmp_path / "batches.log"
+    out = tmp_path / "match"
+    done = _invoke(plugins, "play", f"batch_recorder:log={log}", "random", "--games", "2", "--seed", "1",
+                   "--max-moves", "5", "--out", out, "--plugin", PLUGIN)
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert [r.white.type for r in read_records(out)] == ["batch_recorder", "random"]
+    assert log.read_text().count("\n") >= 5  # the plugin's player chose the moves
+
+    league_file = _league_file(tmp_path, log)
+    done = _invoke(plugins, "validate", league_file, "--plugin", PLUGIN)
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert "  rec " in done.stdout and "batch_recorder" in done.stdout
+    # The league's games are played by worker processes: they must load the plugin too.
+    done = _invoke(plugins, "league", league_file, "--quiet", "--plugin", PLUGIN)
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert len(list(read_records(tmp_path / "league"))) == 4
+
+    done = _invoke(plugins, "compare", f"batch_recorder:log={log}", "random", "--max-games", "2",
+                   "--max-moves", "5", "--out", tmp_path / "compare", "--plugin", PLUGIN)
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert len(list(read_records(tmp_path / "compare"))) == 2
+
+    done = _invoke(plugins, "plugins", "--plugin", PLUGIN)
+    assert done.exit_code == 0 and f"({'file ' + str(PLUGIN)})" in done.stdout
+    assert "  players: batch_recorder" in done.stdout
+
+
+def test_a_league_with_plugins_of_its_own_keeps_the_plugin_files_given_on_the_command_line(plugins, tmp_path):
+    rater = tmp_path / "constant_rater.py"
+    rater.write_text(RATER_PLUGIN)
+    # The league file loads the rater plugin; the player's plugin comes from --plugin.
+    league_file = _league_file(tmp_path, tmp_path / "batches.log", plugins=f"[{rater}]", raters="[constant]")
+    done = _invoke(plugins, "league", league_file, "--quiet", "--plugin", PLUGIN)
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert len(list(read_records(tmp_path / "league"))) == 4 and "1234" in done.stdout
+
+
+def test_plugin_after_the_command_loads_raters_for_rate_report_and_bench(plugins, tmp_path):
+    rater = tmp_path / "constant_rater.py"
+    rater.write_text(RATER_PLUGIN)
+    pgn = tmp_path / "games.pgn"
+    pgn.write_text("".join(f'[White "{w}"]\n[Black "{b}"]\n[Result "{r}"]\n\n{r}\n\n'
+                           for w, b, r in [("ann", "bob", "1-0"), ("bob", "ann", "1/2-1/2")]))
+    done = _invoke(plugins, "rate", pgn, "--rater", "constant", "--json", "--plugin", rater)
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert {row["rating"] for row in json.loads(done.stdout)} == {1234.0}
+    done = _invoke(plugins, "report", pgn, "--rater", "constant", "--out", tmp_path / "report", "--plugin", rater)
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert "1234" in (tmp_path / "report" / "standings.csv").read_text()
+    done = _invoke(plugins, "bench", "rate", "--players", "3", "--games", "20", "--seeds", "0",
+                   "--rater", "constant", "--plugin", rater)
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert "constant" in done.stdout
+    # Before the command and after it, together.
+    log = tmp_path / "batches.log"
+    done = _invoke(plugins, "--plugin", rater, "play", f"batch_recorder:log={log}", "random", "--games", "1",
+                   "--out", tmp_path / "both", "--plugin", PLUGIN)
+    assert done.exit_code == 0, (done.output, done.exception)
+
+
+def test_without_a_terminal_the_league_prints_plain_progress_lines(plugins, tmp_path):
+    done = _invoke(plugins, "league", _league_file(tmp_path, tmp_path / "batches.log"), "--plugin", PLUGIN)
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert "\r" not in done.output and "\r" not in done.stderr  # no progress bar redrawn in place
+    progress = [line for line in done.stderr.splitlines() if line.startswith("tiny: ")]
+    assert progress and progress[-1].startswith("tiny: 4/4 games, leader ")
+    assert all(re.fullmatch(r"tiny: \d/4 games, leader \S+ [\d.]+/\d, \d+ s", line) for line in progress), progress
+
+
+def test_counts_of_one_are_singular(plugins, tmp_path):
+    done = _invoke(plugins, "play", "random", "random", "--games", "1", "--seed", "1", "--out", tmp_path / "one")
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert ", 1 game, seed 1," in done.stdout
+    assert not re.search(r"\b1 (games|wins|draws|losses|moves)\b", done.output), done.output
+    league_file = _league_file(tmp_path, tmp_path / "batches.log", concurrency=1, games_in_flight=1)
+    done = _invoke(plugins, "validate", league_file, "--plugin", PLUGIN)
+    assert "concurrency: 1 worker x 1 game in flight" in done.stdout
+    done = _invoke(plugins, "league", league_file, "--quiet", "--plugin", PLUGIN)
+    assert "tiny: 2 players, 4 games; 1 worker x 1 game in flight;" in done.stdout

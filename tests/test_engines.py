@@ -5,11 +5,25 @@ from __future__ import annotations
 import chess
 import pytest
 
-from arena import ConfigError, EngineNotFoundError
+from arena import ConfigError, EngineNotFoundError, MoveRequest
 from arena.game import GameRules
 from arena.match import Match
 from arena.record import Termination
 from arena.spec import build_player, parse_player_spec
+from arena_engines import locate_engine
+
+
+def installed(command: str) -> bool:
+    """Whether arena finds the engine (PATH or /usr/games)."""
+    try:
+        locate_engine(command)
+    except EngineNotFoundError:
+        return False
+    return True
+
+
+needs_toga2 = pytest.mark.skipif(not installed("toga2"),
+                                 reason="Toga II is not installed: engines/install.sh toga2")
 
 
 def play(plugins, first, second, games, seed=1, rules=GameRules()):
@@ -107,3 +121,42 @@ def test_engine_move_is_legal_in_the_position_it_was_asked(plugins):
         assert reply.info.get("mate") == 1
     finally:
         player.close()
+
+
+@needs_toga2
+def test_an_engine_that_ignores_go_nodes_is_stopped_not_forfeited(plugins, capfd):
+    # Toga II answers 'go nodes 5000' with an endless search; before, it lost every game on time.
+    player = build_player(parse_player_spec("uci:command=toga2,nodes=5000,timeout=1"), plugins)
+    player.start()
+    try:
+        board = chess.Board()
+        first, second = (player.choose([MoveRequest("g", board, seed=1)])[0] for _ in range(2))
+    finally:
+        player.close()
+    for reply in (first, second):
+        assert reply.failure is None and reply.move in board.legal_moves
+        assert reply.info["stopped_after"] == 1.0
+        assert reply.info["nodes"] > 5000  # it did ignore the limit
+        assert 1.0 <= reply.elapsed < 1.0 + 2.0
+    warning = capfd.readouterr().err
+    assert warning.count("arena: warning: toga2 was still searching (nodes=5000) after 1.0 s") == 1
+    assert "give it movetime, depth or tc" in warning
+
+
+@needs_toga2
+def test_a_node_limited_toga2_finishes_its_games(plugins):
+    (name, _), records = play(plugins, "uci:command=toga2,nodes=5000,timeout=0.3", "random", 2,
+                              rules=GameRules(max_moves=3))
+    for record in records:
+        assert record.termination is Termination.MOVE_CAP, record.detail
+        moves = record.moves[0::2] if record.white.name == name else record.moves[1::2]
+        assert len(moves) == 3 and all(move.info["stopped_after"] == 0.3 for move in moves)
+
+
+@needs_toga2
+def test_toga2_with_a_movetime_and_uci_options_as_in_the_readme(plugins):
+    (name, _), records = play(plugins, "uci:command=toga2,movetime=50,options.Hash=32", "random", 2)
+    assert name == "toga2"
+    assert records[0].white.info["name"].lower().startswith("toga")
+    assert all(r.winner == name and not r.termination.is_forfeit for r in records)
+    assert not any("stopped_after" in move.info for r in records for move in r.moves)

@@ -113,3 +113,46 @@ def test_player_that_leaves_the_board_changed_is_caught():
     (_, _), records = play(plugins, PlayerSpec("pusher"), parse_player_spec("random"), 1)
     assert records[0].termination is Termination.PLAYER_ERROR
     assert records[0].plies == 0 and records[0].board() == chess.Board()
+
+
+def test_a_run_killed_without_a_word_is_marked_killed_by_the_next(tmp_path):
+    """``kill -9`` leaves the manifest saying "running": the next run records how that one ended."""
+    import json
+
+    from arena.manifest import Manifest
+
+    killed = Manifest(tmp_path, {"seed": 1})  # a run that is never told how it ended: the kill
+    ended = Manifest(tmp_path, {"seed": 1})
+    ended.finish("interrupted", 3)
+    Manifest(tmp_path, {"seed": 1})  # the run after both
+    runs = json.loads((tmp_path / "manifest.json").read_text())["runs"]
+    assert killed.run["started"] == runs[0]["started"]
+    assert [(run["status"], run["finished"] is None) for run in runs] == [
+        ("killed", True), ("interrupted", False), ("running", True)]
+
+
+def test_kill_9_of_arena_play_is_recorded_as_killed_by_the_rerun(tmp_path):
+    """A real ``kill -9`` mid-match; the rerun of the same command resumes and says how the first run ended."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "match"
+    args = ["play", "stockfish:movetime=100", "random", "--games", "4", "--seed", "2", "--max-moves", "4",
+            "--openings", "none", "--out", str(out)]
+    process = subprocess.Popen([sys.executable, "-m", "arena", *args], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    jsonl = out / "games.jsonl"
+    deadline = time.monotonic() + 120
+    while not (jsonl.exists() and jsonl.read_text().count("\n") >= 1):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    rerun = subprocess.run([sys.executable, "-m", "arena", *args], capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    runs = json.loads((out / "manifest.json").read_text())["runs"]
+    assert [run["status"] for run in runs] == ["killed", "completed"]
+    assert len(jsonl.read_text().splitlines()) == 4

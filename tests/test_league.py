@@ -334,11 +334,11 @@ adjudication: {engine: stockfish, nodes: 500, cap_margin: 150}
 STUDIES = {"transcendence.yaml"}
 
 
-def test_shipped_leagues_validate():
+def test_shipped_leagues_validate(tmp_path):
     for path in sorted((ROOT / "configs").glob("*.yaml")):
         if path.name in STUDIES:
             continue
-        done = run_arena("validate", str(path))
+        done = run_arena("validate", str(path), cwd=tmp_path)  # from elsewhere: paths are the file's
         assert done.returncode == 0, (path, done.stderr)
 
 
@@ -415,3 +415,317 @@ def test_repeated_games_are_counted_once_and_do_not_narrow_the_intervals(tmp_pat
     done = run_arena("rate", str(tmp_path / "run8"))
     assert done.returncode == 0, done.stderr
     assert "repeated games: distinct games per player: " in done.stdout and "2 of 8" in done.stdout
+
+
+# --- Paths: relative to the file that names them ------------------------------------------------------------
+
+#: A local plugin whose player declares its path options by type, as any plugin would.
+PATHY = """
+from pathlib import Path
+
+import arena
+from arena.spec import FilePath
+
+
+class Pathy(arena.Player):
+    def __init__(self, *, data: FilePath, notes: Path | None = None, level: int = 1):
+        self.data = data
+
+    def default_name(self):
+        return Path(self.data).stem
+
+    def choose_one(self, request):
+        return next(iter(request.board.legal_moves))
+
+
+@arena.hookimpl
+def register_players(register):
+    register("pathy", Pathy)
+"""
+
+
+def project(root: Path) -> Path:
+    """A league in root/leagues naming a plugin, an opening file, a player file and data files by relative paths."""
+    for name, text in {
+        "plug/pathy.py": PATHY,
+        "books/lines.pgn": "1. e4 e5 2. Nf3 *\n",
+        "data/a/model.txt": "a", "data/b/model.txt": "b", "data/own.txt": "own",
+        "players/p.yaml": "type: pathy\nname: filed\ndata: ../data/own.txt\n",
+        "leagues/league.yaml": """
+name: paths
+out: ../runs/paths
+plugins: [../plug/pathy.py]
+openings: {type: file, path: ../books/lines.pgn}
+players:
+  - type: pathy
+    data: [../data/a/model.txt, ../data/b/model.txt]
+    notes: notes.md
+  - ../players/p.yaml
+  - random
+""",
+    }.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root / "leagues" / "league.yaml"
+
+
+def test_every_relative_path_in_a_league_is_relative_to_the_league_file(tmp_path, monkeypatch, plugins):
+    league_file = project(tmp_path / "project")
+    monkeypatch.chdir(tmp_path)  # not the league's folder
+    league = load_league("project/leagues/league.yaml", plugins)
+    root = tmp_path / "project"
+    assert league.out == root / "runs" / "paths"
+    assert league.plugin_files == (str(root / "plug" / "pathy.py"),)
+    assert league.openings.describe().startswith(f"file {root / 'books' / 'lines.pgn'} (1 opening)")
+    by_name = {spec.name: spec for spec in league.players}
+    # Same file name in two folders: the names show the shortest trailing part that differs.
+    assert list(by_name) == ["model@data=a/model", "model@data=b/model", "filed", "random"]
+    assert by_name["model@data=a/model"].options == {
+        "data": str(root / "data" / "a" / "model.txt"), "notes": str(root / "leagues" / "notes.md")}
+    assert by_name["filed"].options == {"data": str(root / "data" / "own.txt")}  # the player file's own folder
+    assert by_name["filed"].type == "pathy"
+    # Without out:, the run folder is results/NAME where arena runs; --out is the command line's.
+    league_file.write_text(league_file.read_text().replace("out: ../runs/paths\n", ""))
+    assert load_league(league_file, plugins).out == Path("results") / "paths"
+    assert load_league(league_file, plugins, out="mine").out == Path("mine")
+
+
+def test_missing_files_say_which_folder_they_were_looked_for_in(tmp_path, monkeypatch, plugins):
+    league_file = project(tmp_path / "project")
+    monkeypatch.chdir(tmp_path)
+    text = league_file.read_text()
+    folder = tmp_path / "project" / "leagues"
+    cases = [
+        (text.replace("../data/b/model.txt", "../data/c/model.txt"),
+         f"players[0]: data '../data/c/model.txt' does not exist (looked for {tmp_path}/project/data/c/model.txt, "
+         f"relative to the league file's folder {folder})"),
+        (text.replace("../players/p.yaml", "p.yaml"),
+         f"players[1]: player file 'p.yaml' does not exist (looked for {folder}/p.yaml, "
+         f"relative to the league file's folder {folder})"),
+        (text.replace("../plug/pathy.py", "pathy.py"),
+         f"plugins[0]: 'pathy.py' does not exist (looked for {folder}/pathy.py, relative to the league file's folder"),
+        (text.replace("../books/lines.pgn", "lines.pgn"),
+         f"openings.path: 'lines.pgn' does not exist (looked for {folder}/lines.pgn, relative to the league file's"),
+    ]
+    for changed, message in cases:
+        league_file.write_text(changed)
+        with pytest.raises(ConfigError) as caught:
+            load_league(league_file, plugins)
+        assert message in str(caught.value)
+    (tmp_path / "project" / "players" / "p.yaml").write_text("type: pathy\ndata: gone.txt\n")
+    league_file.write_text(text)
+    with pytest.raises(ConfigError, match=r"data 'gone.txt' does not exist .*relative to the player file's folder"):
+        load_league(league_file, plugins)
+
+
+def test_a_player_file_and_command_line_specs_keep_their_own_bases(tmp_path, monkeypatch):
+    from arena.match import Match
+    from arena.spec import parse_player_spec
+    from arena import load_plugins
+
+    project(tmp_path / "project")
+    plugins = load_plugins([str(tmp_path / "project" / "plug" / "pathy.py")])
+    monkeypatch.chdir(tmp_path / "project" / "data")
+    # The command line: the file is found from the current directory, its paths from its own folder.
+    with Match(parse_player_spec("../players/p.yaml"), parse_player_spec("pathy:data=a/model.txt"), plugins) as match:
+        (record,) = match.play(1, seed=1)
+    assert record.white.options == {"data": str(tmp_path / "project" / "data" / "own.txt")}
+    assert record.black.options == {"data": "a/model.txt"}  # typed here, relative to here: kept as typed
+    with pytest.raises(ConfigError, match=r"data 'gone.txt' does not exist \(looked for .*, relative to the "
+                                          r"current directory"):
+        with Match(parse_player_spec("pathy:data=gone.txt"), parse_player_spec("random"), plugins):
+            pass
+
+
+def test_shipped_configs_work_from_another_directory(tmp_path, monkeypatch, plugins):
+    from arena.spec import build_player, load_player_file, resolve_spec
+    from arena_plugins.study.study import evaluation_league, experts_league, load_study, training_config
+    from arena_plugins.training.config import load_training
+
+    monkeypatch.chdir(tmp_path)
+    demo = load_league(ROOT / "configs" / "demo.yaml", plugins)
+    model = str(ROOT / "models" / "transcendence-tiny.pt")
+    assert {spec.options.get("checkpoint") for spec in demo.players if spec.type == "transformer"} == {model}
+    assert demo.out == Path("results") / "demo"  # the default run folder: where arena runs
+    for path in sorted((ROOT / "configs").glob("*.yaml")):
+        if path.name not in STUDIES:
+            load_league(path, plugins)
+    study = load_study(ROOT / "configs" / "transcendence.yaml")
+    assert study.out == ROOT / "results" / "transcendence"
+    config = training_config(study)
+    experts_league(study, plugins)
+    evaluation_league(study, plugins, config)
+    tiny = load_training(ROOT / "configs" / "train" / "tiny.yaml")
+    assert tiny.sources == [{"run": str(ROOT / "results" / "smoke")}]
+    assert tiny.train.learning_rate == 3.0e-3
+    for path in sorted((ROOT / "configs" / "players").glob("*.yaml")):
+        build_player(resolve_spec(load_player_file(path), plugins), plugins)
+
+
+def test_a_training_file_reads_paths_from_its_folder_and_numbers_with_exponents(tmp_path, monkeypatch):
+    from arena_plugins.training.config import load_training
+
+    folder = tmp_path / "train"
+    folder.mkdir()
+    (tmp_path / "games.pgn").write_text("1. e4 e5 *\n")
+    (folder / "opponent.yaml").write_text("type: stockfish\nnodes: 100\n")
+    path = folder / "t.yaml"
+    path.write_text("""
+out: ../out/t
+data: {sources: [{path: ../games.pgn}, {run: ../runs/experts}]}
+train: {learning_rate: 3e-4, min_lr: 1e-5, weight_decay: 1e-1}
+evaluate: {opponents: [random, opponent.yaml]}
+""")
+    monkeypatch.chdir(tmp_path / "train")
+    config = load_training("t.yaml")
+    assert config.train.learning_rate == 0.0003 and config.train.min_lr == 1e-5 and config.train.weight_decay == 0.1
+    assert config.out == tmp_path / "out" / "t"
+    assert config.sources == [{"path": str(tmp_path / "games.pgn")}, {"run": str(tmp_path / "runs" / "experts")}]
+    assert config.evaluate["opponents"] == ["random", str(folder / "opponent.yaml")]
+    path.write_text(path.read_text().replace("../games.pgn", "games.pgn"))
+    with pytest.raises(ConfigError, match=r"data.sources\[0\].path: 'games.pgn' does not exist .*relative to "
+                                          r"the training file's folder"):
+        load_training(path)
+    path.write_text("data: {sources: [{path: ../games.pgn}]}\ntrain: {learning_rate: fast}\n")
+    with pytest.raises(ConfigError, match="train.learning_rate: 'fast' must be a number"):
+        load_training(path)
+
+
+def test_a_study_reads_paths_from_its_folder(tmp_path, monkeypatch, plugins):
+    from arena_plugins.study.study import load_study
+
+    (tmp_path / "studies").mkdir()
+    path = tmp_path / "studies" / "s.yaml"
+    path.write_text("""
+out: ../runs/s
+experts: {players: [{type: random}, {type: random, name: r2}], openings: {type: file, path: ../lines.pgn}}
+train: {train: {learning_rate: 3e-4}}
+evaluate: {players: [{type: transformer, name: model}]}
+""")
+    (tmp_path / "lines.pgn").write_text("1. d4 *\n")
+    monkeypatch.chdir(tmp_path / "studies")
+    from arena_plugins.study.study import experts_league, training_config
+
+    study = load_study("s.yaml")
+    assert study.out == tmp_path / "runs" / "s"
+    assert experts_league(study, plugins).openings.describe().startswith(f"file {tmp_path / 'lines.pgn'}")
+    assert training_config(study).train.learning_rate == 0.0003
+
+
+# --- Names ---------------------------------------------------------------------------------------------------
+
+
+def test_a_checkpoint_sweep_names_each_by_the_folder_that_tells_them_apart(tmp_path, plugins):
+    import shutil
+
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(ROOT / "models" / "transcendence-tiny.pt", tmp_path / folder / "model.pt")
+    league = load_league(write(tmp_path, f"""
+players:
+  - type: transformer
+    checkpoint: [{tmp_path}/a/model.pt, {tmp_path}/b/model.pt]
+    temperature: [0.1, 1.0]
+  - type: random
+"""), plugins)
+    assert names(league) == ["model@checkpoint=a/model,t=0.1", "model@checkpoint=a/model,t=1.0",
+                             "model@checkpoint=b/model,t=0.1", "model@checkpoint=b/model,t=1.0", "random"]
+
+
+def test_name_collisions_suggest_a_fix_that_works(tmp_path, plugins):
+    with pytest.raises(ConfigError, match=r"players\[0\]: its sweep gives two players the name 'stockfish-skill1' "
+                                          r"\(skill=1\); remove the repeated value"):
+        load_league(write(tmp_path, "players: [{type: stockfish, skill: [1, 3, 1], nodes: 50}]\n"), plugins)
+    text = "players:\n  - {type: stockfish, skill: [1, 3], nodes: 50}\n  - {type: stockfish, skill: 1, nodes: 50}\n"
+    with pytest.raises(ConfigError) as caught:
+        load_league(write(tmp_path, text), plugins)
+    message = str(caught.value)
+    assert "player name 'stockfish-skill1' is also the name of players[0]" in message
+    assert "give players[1] a 'name:' of its own (e.g. name: stockfish-skill1-2)" in message
+    fixed = text.replace("skill: 1, nodes: 50}", "skill: 1, nodes: 50, name: stockfish-skill1-2}")
+    assert names(load_league(write(tmp_path, fixed), plugins)) == [
+        "stockfish-skill1", "stockfish-skill3", "stockfish-skill1-2"]
+
+
+def test_options_that_vary_together_still_tell_players_apart():
+    from arena.naming import NameParts, distinct_names
+
+    players = [NameParts("stockfish", {"nodes": 50, "depth": 3}), NameParts("stockfish", {"nodes": 200, "depth": 5}),
+               NameParts("x", {"player": {"type": "stockfish", "nodes": 50}}),
+               NameParts("x", {"player": {"type": "stockfish", "nodes": 400}})]
+    assert distinct_names(players) == ["stockfish@nodes=50", "stockfish@nodes=200", "x@player.nodes=50",
+                                       "x@player.nodes=400"]
+    assert distinct_names([NameParts("m", {"c": "/w/a/m.pt"}), NameParts("m", {"c": "/w/a/m.bin"})]) == [
+        "m@c=m.pt", "m@c=m.bin"]
+    assert distinct_names([NameParts("random", {}), NameParts("random", {})]) == ["random", "random"]
+
+
+# --- Player files and specs in leagues -----------------------------------------------------------------------
+
+
+def test_a_league_takes_player_files_and_specs_where_it_takes_mappings(tmp_path, plugins):
+    (tmp_path / "players").mkdir()
+    (tmp_path / "players" / "sf.yaml").write_text("type: stockfish\nskill: [2, 4]\nnodes: 100\n")
+    league = load_league(write(tmp_path, """
+players:
+  - players/sf.yaml
+  - stockfish:skill=3,nodes=100
+  - random
+  - {type: stockfish, skill: 6, nodes: 100}
+"""), plugins)
+    assert names(league) == ["stockfish-skill2", "stockfish-skill4", "stockfish-skill3", "random", "stockfish-skill6"]
+    assert league.players[2].options == {"skill": 3, "nodes": 100}
+    with pytest.raises(ConfigError, match=r"players\[0\] \(player file .*sf.yaml\): player 'stockfish' has no "
+                                          r"option 'skil'"):
+        (tmp_path / "players" / "sf.yaml").write_text("type: stockfish\nskil: 2\n")
+        load_league(tmp_path / "league.yaml", plugins)
+    with pytest.raises(ConfigError, match=r"players\[0\]: a player needs a mapping with a 'type' key"):
+        load_league(write(tmp_path, "players: [3]\n"), plugins)
+
+
+def test_the_shipped_player_files_join_a_league(tmp_path, plugins):
+    league = load_league(write(tmp_path, f"players: [{ROOT}/configs/players/stockfish-skill3.yaml, random]\n"),
+                         plugins)
+    assert names(league) == ["stockfish-skill3", "random"]
+    assert league.players[0].options == {"skill": 3, "nodes": 2000}
+
+
+# --- Numbers written with exponents --------------------------------------------------------------------------
+
+
+def test_numbers_with_exponents_are_numbers_in_every_file_kind(tmp_path, plugins):
+    from arena.spec import parse_player_spec
+
+    league = load_league(write(tmp_path, """
+players: [{type: stockfish, nodes: 100}, {type: random}]
+stop: {precision: 2.5e1, max_games: 200}
+"""), plugins)
+    assert league.stop is not None and league.stop.precision == 25.0
+    assert parse_player_spec("noisy:epsilon=2e-1").options == {"epsilon": 0.2}
+    (tmp_path / "p.yaml").write_text("type: noisy\nepsilon: 3e-1\nplayer: random\n")
+    assert parse_player_spec(str(tmp_path / "p.yaml")).options["epsilon"] == 0.3
+    with pytest.raises(ConfigError, match="concurrency: 100000.0 must be a whole number: write 100000"):
+        load_league(write(tmp_path, "players: [{type: random}]\nconcurrency: 1e5\n"), plugins)
+
+
+# --- Default concurrency -------------------------------------------------------------------------------------
+
+
+def test_leagues_default_to_the_machines_cores_and_batches_for_batched_players(tmp_path, plugins):
+    from arena import load_plugins
+    from arena.league import MAX_DEFAULT_WORKERS, machine_cores
+
+    cores = min(machine_cores(), MAX_DEFAULT_WORKERS)
+    plain = load_league(write(tmp_path, "players: [{type: random}, {type: stockfish, nodes: 50}]\n"), plugins)
+    assert (plain.concurrency, plain.games_in_flight) == (cores, 1)
+    assert plain.describe_concurrency().startswith(f"{cores} worker")
+    if cores == machine_cores():
+        assert f"(default: this machine's {cores} cores)" in plain.describe_concurrency()
+    recorder = TESTS / "local_plugins" / "batch_recorder.py"
+    batched = load_league(write(tmp_path, f"plugins: [{recorder}]\n"
+                                          f"players: [{{type: batch_recorder, log: x}}, {{type: random}}]\n"),
+                          load_plugins([str(recorder)]))
+    assert (batched.concurrency, batched.games_in_flight) == (cores, 16)
+    assert "16 games in flight (default with a batched player)" in batched.describe_concurrency()
+    given = load_league(write(tmp_path, "players: [{type: random}]\nconcurrency: 3\ngames_in_flight: 2\n"), plugins)
+    assert given.describe_concurrency() == "3 workers x 2 games in flight"

@@ -11,10 +11,12 @@ import pytest
 from arena.plots import (
     DPI,
     FIGSIZE,
+    GREEDY_LABEL,
     cross_table,
     cross_table_figsize,
     plot_cross_table,
     plot_rating_vs_temperature,
+    rating_vs_temperature_figure,
     temperature_series,
     write_report,
 )
@@ -205,3 +207,56 @@ def test_families_come_in_natural_order():
         players[name] = {"type": "transformer", "options": {"checkpoint": f"{family}.pt", "temperature": 0.5}}
     families, _ = temperature_series(ratings, players)
     assert list(families) == ["model1", "model2", "model10"]
+
+
+def x_position(ax, temperature: float) -> float:
+    """Where a temperature lands on the drawn axes, in pixels from the figure's left edge."""
+    return float(ax.transData.transform((temperature, 1500.0))[0])
+
+
+def test_the_temperature_axis_is_logarithmic_with_argmax_beyond_a_break():
+    ratings, players = league()  # temperatures 0, 0.01, 0.1 and 1
+    fig = rating_vs_temperature_figure(ratings, players)
+    ax = fig.axes[0]
+    fig.draw_without_rendering()
+    # Equal ratios, equal distances: a log scale, not evenly spaced ticks.
+    decade = x_position(ax, 0.1) - x_position(ax, 0.01)
+    assert decade > 50
+    assert x_position(ax, 1.0) - x_position(ax, 0.1) == pytest.approx(decade, rel=1e-6)
+    assert x_position(ax, 0.05) - x_position(ax, 0.01) == pytest.approx(decade * math.log10(5), rel=1e-6)
+    # Temperature 0 sits a decade left of 0.01, on its own labelled tick, beyond a marked break.
+    ticks = {label.get_text(): float(at) for label, at in zip(ax.get_xticklabels(), ax.get_xticks())}
+    assert ticks == {GREEDY_LABEL: pytest.approx(0.001), "0.01": 0.01, "0.1": 0.1, "1": 1.0}
+    assert GREEDY_LABEL == "0 (argmax)"
+    breaks = [text for text in ax.texts if text.get_text() == "//"]
+    assert len(breaks) == 1 and 0.001 < breaks[0].get_position()[0] < 0.01
+    assert "argmax" in ax.get_xlabel() and "log scale" in ax.get_xlabel()
+    # Minor ticks show the log scale between the temperatures, and nothing pretends a scale across the break.
+    minor = list(ax.xaxis.get_minorticklocs())
+    assert minor == pytest.approx([0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09,
+                                   0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+
+
+def test_sparse_temperatures_keep_their_log_distances():
+    ratings, players = [], {}
+    for t, value in ((0.0, 1500.0), (0.5, 1450.0), (2.0, 1200.0)):
+        ratings.append(rating(f"m@t={t:g}", value))
+        players[f"m@t={t:g}"] = {"type": "transformer", "options": {"temperature": t}}
+    fig = rating_vs_temperature_figure(ratings, players)
+    ax = fig.axes[0]
+    fig.draw_without_rendering()
+    argmax, half, two = (x_position(ax, t) for t in (0.05, 0.5, 2.0))
+    assert [label.get_text() for label in ax.get_xticklabels()] == [GREEDY_LABEL, "0.5", "2"]
+    # 0 -> 0.5 is the one decade of the break, 0.5 -> 2 is log10(4) of one: not evenly spaced.
+    assert (two - half) / (half - argmax) == pytest.approx(math.log10(4), rel=1e-6)
+
+
+def test_the_plot_names_its_rater():
+    ratings, players = league()
+    fig = rating_vs_temperature_figure(ratings, players, rater="bradley_terry")
+    ax = fig.axes[0]
+    assert "bradley_terry" in ax.get_ylabel() and "bradley_terry" in ax.get_title()
+    titled = rating_vs_temperature_figure(ratings, players, title="my league", rater="glicko2").axes[0]
+    assert titled.get_title() == "my league" and "by glicko2" in titled.get_ylabel()
+    unnamed = rating_vs_temperature_figure(ratings, players).axes[0]
+    assert unnamed.get_ylabel() == "rating (95% interval shaded)"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 import arena
 from arena import PluginError, hookimpl, load_plugins
 from arena.match import Match
+from arena.plugins import PluginWarning
 from arena.results import read_records
 from arena.spec import PlayerSpec, parse_player_spec
 from conftest import TESTS, run_arena
@@ -194,3 +197,103 @@ def test_readme_plugin_example_works_as_written(tmp_path):
     assert "mobility vs random: " in done.stdout
     records = list(read_records(out))
     assert all(not r.termination.is_forfeit for r in records)
+    # The same with --plugin after the command, as README also shows it.
+    after = run_arena("play", "mobility", "random", "--plugin", str(plugin), "--games", "2", "--seed", "3",
+                      "--out", str(tmp_path / "after"))
+    assert after.returncode == 0, after.stderr
+    assert "mobility vs random: " in after.stdout
+
+
+UNMARKED_PLUGIN = '''import arena
+from os.path import join as register_player  # imported, not the plugin's own: never reported
+
+
+class Last(arena.Player):
+    def choose_one(self, request):
+        return list(request.board.legal_moves)[-1]
+
+
+def register_players(register):  # no @arena.hookimpl: arena never calls it
+    register("last", Last)
+
+
+def game_finishd(record):  # misspelt and unmarked
+    pass
+
+
+def helper():
+    pass
+'''
+
+
+def line_of(text: str, start: str) -> int:
+    """The 1-based number of the first line of ``text`` that starts with ``start``."""
+    return next(number for number, line in enumerate(text.splitlines(), 1) if line.startswith(start))
+
+
+def test_a_hook_function_without_hookimpl_is_named_in_a_warning(tmp_path):
+    plugin = tmp_path / "unmarked.py"
+    plugin.write_text(UNMARKED_PLUGIN)
+    with pytest.warns(PluginWarning) as caught:
+        plugins = load_plugins([plugin])
+    assert "last" not in plugins.players
+    found = sorted((str(w.message), w.filename, w.lineno) for w in caught)
+    assert len(found) == 2, found
+    (misspelt, *_), (unmarked, *_) = found
+    # Each warning points at the plugin's own def line, and says what to do.
+    assert found[0][1:] == (str(plugin), line_of(UNMARKED_PLUGIN, "def game_finishd"))
+    assert found[1][1:] == (str(plugin), line_of(UNMARKED_PLUGIN, "def register_players"))
+    assert f"plugin {str(plugin)!r}: register_players() is not marked with @arena.hookimpl" in unmarked
+    assert "game_finishd() looks like the hook game_finished()" in misspelt
+
+
+def test_marked_hooks_and_unmarked_methods_of_plugin_objects(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the built-in plugins and a correct plugin load without a warning
+        assert load_plugins(extra=[("throwaway", ThrowawayPlugin())]).players["firstlegal"] is FirstLegal
+
+    class Forgetful:
+        def register_raters(self, register):
+            raise AssertionError("never called")
+
+    with pytest.warns(PluginWarning, match=r"plugin 'forgetful': register_raters\(\) is not marked"):
+        load_plugins(extra=[("forgetful", Forgetful())])
+
+
+def test_the_command_line_shows_the_warning_beside_the_unknown_player_error(tmp_path):
+    plugin = tmp_path / "unmarked.py"
+    plugin.write_text(UNMARKED_PLUGIN)
+    done = run_arena("--plugin", str(plugin), "play", "last", "random", "-n", "1",
+                     "--out", str(tmp_path / "run"))
+    assert done.returncode == 2
+    assert "unknown player type 'last'" in done.stderr
+    assert "register_players() is not marked with @arena.hookimpl" in done.stderr
+    assert done.stderr.count("register_players() is not marked") == 1
+
+
+def test_a_league_warns_once_not_once_per_worker(tmp_path):
+    plugin = tmp_path / "half.py"
+    marked = UNMARKED_PLUGIN.replace("def register_players", "@arena.hookimpl\ndef register_players")
+    plugin.write_text(marked)
+    league = tmp_path / "league.yaml"
+    league.write_text(
+        "name: half\nconcurrency: 2\nplugins: [half.py]\n"
+        "players: [{type: last}, {type: random}]\nschedule: {type: round_robin, games: 4}\n"
+    )
+    done = run_arena("league", str(league), "--out", str(tmp_path / "run"), "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert len(list(read_records(tmp_path / "run"))) == 4
+    assert done.stderr.count("game_finishd() looks like the hook game_finished()") == 1, done.stderr
+
+
+def test_the_readme_documents_the_player_interface_a_plugin_author_needs():
+    readme = (TESTS.parent / "README.md").read_text()
+    section = " ".join(readme.split("## Write a player plugin", 1)[1].split("\n## Hooks", 1)[0].split())
+    for field in dataclasses.fields(arena.MoveRequest):
+        assert f"`{field.name}`" in section, f"README's plugin section does not explain {field.name}"
+    for name in ("default_name()", "describe()", "start()", "close()", "game_over(", "choose(requests)",
+                 "arena.ConfigError", "arena.MoveReply"):
+        assert name in section, name
+    assert "as each game starts, before its first move" in section  # when describe() is called
+    hooks = readme.split("\n## Hooks", 1)[1].split("\n## ", 1)[0]
+    assert "PluginWarning" in hooks and "never called" in hooks

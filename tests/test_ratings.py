@@ -211,7 +211,7 @@ def test_rate_a_foreign_pgn_skips_and_reports_bad_games(tmp_path):
     assert "game 2 (bob vs carol): no result ('*')" in done.stderr
     assert "game 3 (carol vs alice)" in done.stderr  # an illegal move: the game cannot be trusted
     assert "game 6 (? vs carol): a player's name is missing" in done.stderr
-    assert "3 game(s) skipped, 3 rated" in done.stderr
+    assert "3 games skipped, 3 rated:" in done.stderr
     rows = {row["player"]: row for row in json.loads(done.stdout)}
     assert set(rows) == {"alice", "bob", "carol"}
     for row in rows.values():
@@ -240,7 +240,7 @@ def test_results_only_pgn_games_are_not_taken_for_copies(tmp_path):
     from arena.rate import load_games
     from arena.standings import distinct_results
 
-    games = "".join(f'[White "a"]\n[Black "b"]\n[Result "1-0"]\n\n1-0\n\n' for _ in range(5))
+    games = '[White "a"]\n[Black "b"]\n[Result "1-0"]\n\n1-0\n\n' * 5
     games += '[White "a"]\n[Black "b"]\n[Result "1-0"]\n\n1. e4 e5 1-0\n\n' * 2
     (tmp_path / "list.pgn").write_text(games)
     results = load_games(tmp_path / "list.pgn").results

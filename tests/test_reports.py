@@ -236,3 +236,52 @@ def test_rate_names_where_the_pairings_are_when_there_are_many_players(tmp_path,
     forced = _arena(plugins, "rate", str(pgn), "--pairings").splitlines()
     header = forced.index(next(line for line in forced if line.startswith("A ")))
     assert len(forced) - header - 1 == 13
+
+
+def _rate_stderr(plugins, *args):
+    """``arena ARGS`` in-process; what it wrote to stderr."""
+    from click.testing import CliRunner
+
+    from arena.cli import cli
+
+    done = CliRunner().invoke(cli, list(args), obj=plugins)
+    assert done.exit_code == 0, (done.output, done.exception)
+    return done.stderr
+
+
+def test_skipped_games_are_summarised_by_reason_not_listed_one_per_line(tmp_path, plugins):
+    """A PGN of openings (no results, no players) beside a few rated games: a few lines, whatever the count."""
+    openings = "".join(f'[Event "Opening {n}"]\n[Result "*"]\n\n1. e4 e5 2. Nf3 *\n\n' for n in range(1, 41))
+    broken = ('[White "carol"]\n[Black "alice"]\n[Result "1-0"]\n\n1. e4 e5 2. zz9 Nc6 1-0\n\n'
+              '[White "?"]\n[Black "carol"]\n[Result "0-1"]\n\n1. e4 0-1\n\n')
+    path = tmp_path / "mixed.pgn"
+    _write_pgn(path, H2H_GAMES)
+    path.write_text(openings + path.read_text() + broken)
+    lines = _rate_stderr(plugins, "rate", str(path)).splitlines()
+    assert lines == [
+        f"42 games skipped, {len(H2H_GAMES)} rated:",
+        "  40 without a result: game 1 'Opening 1': no result ('*'); game 2 'Opening 2': no result ('*'); "
+        "game 3 'Opening 3': no result ('*'); and 37 more",
+        f"  1 with an illegal or unreadable move: game {41 + len(H2H_GAMES)} (carol vs alice): "
+        "unreadable move 'zz9' at move 2 (White to play)",
+        f"  1 without a player's name: game {42 + len(H2H_GAMES)} (? vs carol): a player's name is missing",
+    ]
+
+
+def test_a_malformed_move_is_reported_as_itself_not_as_the_next_move(tmp_path):
+    """python-chess skips text it cannot read and blames the next move; the report names the bad text."""
+    from arena.pgn_games import read_pgn_games
+
+    header = '[White "a"]\n[Black "b"]\n[Result "1-0"]\n\n'
+    path = tmp_path / "bad.pgn"
+    path.write_text("".join(header + movetext + "\n\n" for movetext in (
+        "1. e4 e5 2. zz9 Nc6 3. Nf3 1-0",  # unreadable: python-chess says 'Nc6' is illegal
+        "1. e4+ e5 {a comment zz} 2. Nf3! (2. d4 exd4) 2... Nc6 3. Kxe8 1-0",  # really illegal, comments fine
+        "1. e4 e5 2. Nf3 Nc6 3. Bb5 a6 4. e9e4 1-0",
+    )))
+    games = read_pgn_games(path)
+    details = [skip.detail for skip in games.skipped]
+    assert details[0] == "unreadable move 'zz9' at move 2 (White to play)"
+    assert details[1].startswith("illegal san: 'Kxe8' in ")
+    assert details[2] == "unreadable move 'e9e4' at move 4 (White to play)"
+    assert all(skip.reason == "with an illegal or unreadable move" for skip in games.skipped)

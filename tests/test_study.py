@@ -176,7 +176,9 @@ def test_a_study_file_given_to_the_league_commands_says_what_it_is():
     assert "is a study file, not a league: run it with 'arena study" in done.stderr
 
 
-def test_the_shipped_study_checks():
-    done = run_arena("study", str(ROOT / "configs" / "transcendence.yaml"), "--check")
+def test_the_shipped_study_checks(tmp_path):
+    done = run_arena("study", str(ROOT / "configs" / "transcendence.yaml"), "--check", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    # Its out: is relative to the study file, not to where arena runs.
+    assert f"folder {ROOT / 'results' / 'transcendence'}" in done.stdout.splitlines()[0]
     assert "model@t=0.001" in done.stdout and "model@t=1.5" in done.stdout

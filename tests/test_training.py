@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import chess
 import pytest
@@ -16,9 +17,9 @@ import torch
 import zstandard
 
 from arena.spec import PlayerSpec, build_player
-from arena import MoveRequest
+from arena import ConfigError, MoveRequest
 from arena_plugins.training.config import load_training
-from arena_plugins.training.data import Filters, Shards, prepare
+from arena_plugins.training.data import Filters, Shards, league_command, prepare
 from arena_plugins.training.trainer import ChessFormerTrainer
 from arena.results import read_records
 from arena_plugins.transformer.checkpoint import load_model
@@ -247,3 +248,47 @@ def test_training_file_errors_name_the_key(tmp_path):
         done = run_arena("train", str(path), "--out", str(tmp_path / "never"))
         assert done.returncode == 2 and message in done.stderr, (text, done.stderr)
         assert "Traceback" not in done.stderr
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def refusal(source: dict, out: Path) -> str:
+    """The message ``prepare`` refuses ``source`` with; nothing may be written meanwhile."""
+    with pytest.raises(ConfigError) as caught:
+        prepare([source], Filters(), out)
+    assert not out.exists()
+    return str(caught.value)
+
+
+def test_a_run_source_without_games_says_which_league_to_play_into_it(tmp_path, monkeypatch):
+    missing, empty, study = tmp_path / "nowhere", tmp_path / "empty", tmp_path / "study"
+    empty.mkdir()
+    (study / "experts").mkdir(parents=True)
+    (study / "experts" / "games.jsonl").write_text("")
+    out = tmp_path / "data"
+    assert refusal({"run": str(missing)}, out) == (
+        f"data source {str(missing)!r} does not exist: play a league into it first "
+        f"(arena league LEAGUE.yaml --out {missing})"
+    )
+    assert refusal({"run": str(empty)}, out) == (
+        f"data source {str(empty)!r} is not an arena run folder (no games.jsonl): play a league into it first "
+        f"(arena league LEAGUE.yaml --out {empty})"
+    )
+    assert "no games.jsonl); the run folders in it are experts: play a league" in refusal({"run": str(study)}, out)
+    # A shipped league's run folder names that league: results/smoke is configs/smoke.yaml's out.
+    monkeypatch.chdir(tmp_path)
+    smoke = ROOT / "configs" / "smoke.yaml"
+    assert refusal({"run": "results/smoke"}, out).endswith(f"play a league into it first (arena league {smoke})")
+    assert league_command(ROOT / "results" / "smoke") == f"arena league {smoke} --out {ROOT / 'results' / 'smoke'}"
+
+
+def test_the_tiny_recipe_names_the_league_that_makes_its_data(monkeypatch):
+    recipe = ROOT / "configs" / "train" / "tiny.yaml"
+    (source,) = load_training(recipe).sources
+    folder = Path(source["run"]).resolve()
+    assert folder == ROOT / "results" / "smoke"
+    assert "arena league configs/smoke.yaml" in recipe.read_text() and "make demo" not in recipe.read_text()
+    # From the project's root (where its comment says to run it), the error gives that command exactly.
+    monkeypatch.chdir(ROOT)
+    assert league_command(Path(source["run"])) == "arena league configs/smoke.yaml"

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pickle
+import zipfile
+from pathlib import Path
 
 import chess
 import pytest
@@ -16,9 +20,9 @@ from arena.match import Match
 from arena.record import Termination
 from arena.results import read_records
 from arena.spec import PlayerSpec, build_player
-from arena_plugins.transformer.checkpoint import CheckpointError, load_model, save_checkpoint
+from arena_plugins.transformer.checkpoint import CheckpointError, check_checkpoint, load_model, save_checkpoint
 from arena_plugins.transformer.inference import Session
-from arena_plugins.transformer.model import GPT, GPTConfig
+from arena_plugins.transformer.model import GPT, GPTConfig, state_shapes
 from arena_plugins.transformer.tokenizer import (
     PAPER_VOCABULARY,
     CharTokenizer,
@@ -26,6 +30,7 @@ from arena_plugins.transformer.tokenizer import (
     tokenizer_from_dict,
     transcript,
 )
+from conftest import run_arena
 
 CONFIG = dict(block_size=512, vocab_size=32, n_layer=2, n_head=2, n_embd=32, dropout=0.0, bias=False)
 
@@ -156,7 +161,7 @@ def test_unsafe_and_broken_checkpoints_are_refused_with_the_reason(tmp_path):
     torch.save({**data, "tokenizer": {"kind": "char", "vocabulary": PAPER_VOCABULARY + "!"}}, vocabulary)
     cases = [
         (unsafe, "holds Python objects other than tensors"),
-        (truncated, "truncated or not a PyTorch file"),
+        (truncated, "is truncated or damaged"),
         (shapes, "does not match its model_args"),
         (missing, "missing ['transformer.ln_f.weight']"),
         (vocabulary, "32 output tokens but its vocabulary has 33"),
@@ -365,3 +370,146 @@ def test_columns_no_game_wrote_never_spoil_the_logits():
         assert torch.isfinite(session.cache.keys).all() and torch.isfinite(session.cache.values).all()
         _, logits = session.prefill(["d"], [_game_prompts("d4 d5", 2)], 4)
     assert torch.isfinite(logits).all()
+
+
+# --- Files that are not checkpoints: one clear ConfigError when the player is built -------------
+
+#: Where a malicious file's code would leave its mark, were it ever unpickled.
+PWNED = "arena-test-pwned"
+
+
+class RunsCode:
+    """What a malicious pickle holds: unpickling it calls os.system."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _truncated(path: Path) -> None:
+    save_checkpoint(path, tiny_model(), CharTokenizer())
+    path.write_bytes(path.read_bytes()[:-300])  # the zip's index, at its end, is cut off
+
+
+def _zip(path: Path) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "not a model")
+
+
+def _malicious_pickle(path: Path) -> None:
+    path.write_bytes(pickle.dumps(RunsCode(path.parent / PWNED)))
+
+
+def _malicious_torch(path: Path) -> None:
+    # A real checkpoint's layout with a code-running object among its entries.
+    good = path.parent / "good.pt"
+    save_checkpoint(good, tiny_model(), CharTokenizer())
+    torch.save({**torch.load(good, weights_only=True), "config": RunsCode(path.parent / PWNED)}, path)
+
+
+#: kind: (what writes the file, what the message says it is)
+BAD_FILES = {
+    "text": (lambda p: p.write_text("hi\n"), "is a text file (it begins 'hi'), not a PyTorch checkpoint"),
+    "empty": (lambda p: p.write_bytes(b""), "is empty (0 bytes)"),
+    "truncated": (_truncated, "is truncated or damaged"),
+    "garbage": (lambda p: p.write_bytes(bytes(range(256)) * 4), "is not a PyTorch file"),
+    "zip": (_zip, "is a zip archive but not a PyTorch file"),
+    "tensor": (lambda p: torch.save(torch.zeros(3), p), "not an arena or nanoGPT checkpoint: it holds a Tensor"),
+    "other dict": (lambda p: torch.save({"epoch": 3, "weights": [1.0]}, p),
+                   "not an arena or nanoGPT checkpoint: it holds a dict with the keys 'epoch', 'weights'"),
+    "state dict": (lambda p: torch.save(tiny_model().state_dict(), p), "bare weights (a state dict)"),
+    "pickled module": (lambda p: torch.save(torch.nn.Linear(2, 2), p),
+                       "holds Python objects other than tensors and plain data (it refers to torch.nn"),
+    "malicious pickle": (_malicious_pickle, "is a Python pickle, not a PyTorch checkpoint"),
+    "malicious torch file": (_malicious_torch, "(it refers to posix.system)" if os.name == "posix" else "refers to"),
+    "git lfs pointer": (lambda p: p.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:ab\n"),
+                        "is a Git LFS pointer"),
+    "folder": (lambda p: p.mkdir(), "is a folder, not a checkpoint file"),
+    "missing": (lambda p: None, "does not exist"),
+}
+
+
+@pytest.fixture(params=sorted(BAD_FILES))
+def bad_file(request, tmp_path) -> tuple[Path, str]:
+    write, message = BAD_FILES[request.param]
+    path = tmp_path / f"{request.param.replace(' ', '-')}.pt"
+    write(path)
+    return path, message
+
+
+def assert_clear(message: str, path: Path, what: str) -> None:
+    """The message names the file, what is wrong and where a checkpoint comes from; never torch's advice."""
+    assert str(path) in message and what in message, message
+    assert "weights_only" not in message and "Traceback" not in message, message
+    if "does not exist" not in what and "folder" not in what:
+        assert "written by arena train or nanoGPT" in message and "arena train configs/" in message, message
+
+
+def test_a_file_that_is_not_a_checkpoint_is_refused_when_the_player_is_built(bad_file, plugins):
+    path, what = bad_file
+    with pytest.raises(ConfigError) as caught:
+        build_player(PlayerSpec("transformer", {"checkpoint": str(path), "temperature": 0.5}), plugins)
+    assert_clear(str(caught.value), path, what)
+    with pytest.raises(CheckpointError) as loading:  # and by load_model itself, with the same reason
+        load_model(path)
+    assert_clear(str(loading.value), path, what)
+    assert not (path.parent / PWNED).exists(), "a malicious checkpoint ran its code"
+
+
+def test_a_league_with_such_a_checkpoint_fails_when_it_is_loaded(bad_file, tmp_path, plugins):
+    path, what = bad_file
+    league_file = tmp_path / "league.yaml"
+    league_file.write_text(f"""
+players:
+  - type: transformer
+    checkpoint: {path}
+    temperature: [0.1, 1.0]
+  - type: random
+schedule: {{type: round_robin, games: 2}}
+""")
+    with pytest.raises(ConfigError) as caught:
+        load_league(league_file, plugins, out=tmp_path / "run")
+    message = str(caught.value)
+    assert_clear(message, path, what)
+    assert message.startswith(f"{league_file}: players[0]"), message
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_cli_reports_a_broken_checkpoint_in_one_line_and_plays_nothing(tmp_path):
+    # Real processes, as a user runs them (the other kinds of file take the same path in-process above).
+    text = tmp_path / "fake.pt"
+    text.write_text("hi\n")
+    done = run_arena("play", f"transformer:checkpoint={text}", "random", "--out", str(tmp_path / "play"))
+    assert done.returncode == ConfigError.exit_code, done.stderr
+    assert_clear(done.stdout + done.stderr, text, "is a text file")
+    assert not (tmp_path / "play").exists()
+    league_file = tmp_path / "league.yaml"
+    league_file.write_text(f"""
+concurrency: 2
+players:
+  - {{type: transformer, checkpoint: {text}}}
+  - {{type: random}}
+schedule: {{type: round_robin, games: 2}}
+""")
+    done = run_arena("league", str(league_file), "--out", str(tmp_path / "run"))
+    assert done.returncode == ConfigError.exit_code, done.stderr
+    assert_clear(done.stdout + done.stderr, text, "is a text file")
+    assert "worker crashed" not in done.stdout + done.stderr
+    assert not (tmp_path / "run" / "games.jsonl").exists() and not (tmp_path / "run").exists()
+
+
+def test_a_checkpoint_replaced_after_its_check_is_checked_again(tmp_path):
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, tiny_model(), CharTokenizer())
+    check_checkpoint(path)
+    path.write_text("hi\n")  # another size: the file is read again
+    with pytest.raises(CheckpointError, match="is a text file"):
+        check_checkpoint(path)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_state_shapes_are_the_models_own(bias):
+    config = GPTConfig(**{**CONFIG, "bias": bias, "n_layer": 3, "vocab_size": 40, "block_size": 24})
+    assert state_shapes(config) == {key: tuple(value.shape) for key, value in GPT(config).state_dict().items()}

@@ -9,15 +9,34 @@ import click
 
 from arena import __version__
 from arena.errors import ArenaError
+from arena.cli.options import add_plugin_option_everywhere
 from arena.plugins import Plugins, load_plugins
 
 
 class AppContext:
-    """What every command gets: the loaded plugins (built lazily, once)."""
+    """What every command gets: the loaded plugins (built lazily, once).
+
+    ``--plugin`` files come from before the command (``arena --plugin x.py play``)
+    and after it (``arena play --plugin x.py``, see :func:`arena.cli.options.plugin_option`);
+    both land here, before the command first reads :attr:`plugins`.
+    """
 
     def __init__(self, plugin_files: tuple[str, ...] = (), base: Plugins | None = None):
-        self._plugin_files = plugin_files
+        self._plugin_files = tuple(plugin_files)
+        self._base = base
         self._plugins = base if not plugin_files else None
+
+    @property
+    def plugin_files(self) -> tuple[str, ...]:
+        """The local plugin files given with ``--plugin``, in order (worker processes load them too)."""
+        return self._plugin_files
+
+    def add_plugin_files(self, files: tuple[str, ...]) -> None:
+        """Load ``files`` as plugins too (a command's own ``--plugin``)."""
+        if self._plugins is not None and self._plugins is not self._base:
+            raise RuntimeError("--plugin files must be added before the plugins are first used")
+        self._plugin_files += tuple(file for file in files if file not in self._plugin_files)
+        self._plugins = None if self._plugin_files else self._base
 
     @property
     def plugins(self) -> Plugins:
@@ -33,7 +52,7 @@ class AppContext:
     "plugin_files",
     multiple=True,
     type=click.Path(dir_okay=False),
-    help="Load a local .py file as a plugin (repeatable).",
+    help="Load a local .py file as a plugin (repeatable; every command also takes --plugin after its name).",
 )
 @click.pass_context
 def cli(ctx: click.Context, plugin_files: tuple[str, ...]) -> None:
@@ -62,6 +81,7 @@ def main(argv: list[str] | None = None) -> Any:
     try:
         plugins = load_plugins()
         plugins.hook.register_commands(cli=cli)
+        add_plugin_option_everywhere(cli)  # the commands plugins add take --plugin like the built-in ones
         return cli.main(args=argv, prog_name="arena", standalone_mode=True, obj=plugins)
     except ArenaError as error:
         click.echo(f"arena: error: {error}", err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from arena.bench import format_league_bench, league_bench
+from arena.cli.options import plugin_option
 
 
 @click.group()
@@ -18,6 +19,7 @@ def bench() -> None:
 @click.option("--plies", default=4, show_default=True, type=click.IntRange(min=1), help="Opening plies.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Master seed of the league.")
 @click.option("--max-moves", default=100, show_default=True, type=click.IntRange(min=1), help="Move cap.")
+@plugin_option
 @click.pass_obj
 def league(app, games, nodes, plies, seed, max_moves):
     """Time one Stockfish league three ways: baseline, arena 1 and 2 workers.
@@ -71,6 +73,7 @@ def _scale(text: str) -> tuple[float, float]:
 @click.option("--no-ordo", is_flag=True, help="Leave Ordo out even where it is found.")
 @click.option("--ordo-simulations", default=500, show_default=True, type=click.IntRange(min=10),
               help="Ordo's -s: simulated replays for its error bars.")
+@plugin_option
 @click.pass_obj
 def rate(app, players, games, seed, scales, seeds, list_players, list_games, white_advantage, white_share,
          rater_items, ordo_path, no_ordo, ordo_simulations):
@@ -116,6 +119,7 @@ def rate(app, players, games, seed, scales, seeds, list_players, list_games, whi
 @click.option("--max-pairs", default=None, type=click.IntRange(min=1),
               help="Stop a run undecided after this many pairs [default: 10 x the fixed-length test's].")
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed of the simulation.")
+@plugin_option
 def sprt(sprt_text, true_elos, runs, draw_ratio, bias_sd, max_pairs, seed):
     """What an SPRT costs: error rates and pairs to a decision on simulated matches of known strength.
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from arena.cli.options import plugin_option, with_plugin_files
 from arena.errors import ConfigError
 from arena.headtohead import HeadToHead, SprtSpec, format_progress, head_to_head, parse_sprt, sprt_state
 from arena.league import League, league_from_mapping
@@ -20,6 +21,7 @@ from arena.rate import load_games
 from arena.record import GameRecord
 from arena.spec import PlayerSpec, build_player, parse_player_spec
 from arena.stopping import Verdict
+from arena.wording import plural
 
 
 @click.command()
@@ -41,6 +43,7 @@ from arena.stopping import Verdict
 @click.option("--report-every", default=10, show_default=True, type=click.IntRange(min=1),
               help="Print the statistics every this many pairs.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object at the end (progress goes to stderr).")
+@plugin_option
 @click.pass_obj
 def compare(app, args, sprt_text, max_games, openings_text, concurrency, games_in_flight, max_moves, seed, out,
             fresh, report_every, as_json):
@@ -63,6 +66,7 @@ def compare(app, args, sprt_text, max_games, openings_text, concurrency, games_i
                                  param_hint="--max-games")
     league = compare_league(args[0], args[1], app.plugins, spec, max_games, openings_text, concurrency,
                             games_in_flight, max_moves, seed, out)
+    league = with_plugin_files(league, app.plugin_files)
     _play(league, spec, fresh, report_every, as_json)
 
 
@@ -116,10 +120,11 @@ def _play(league: League, spec: SprtSpec | None, fresh: bool, report_every: int,
     a, b = (player.name or "" for player in league.players)
     echo = (lambda text: click.echo(text, err=True)) if as_json else click.echo
     done = len(run.records)
-    resumed = f", resuming after {done} games" if done else ""
+    resumed = f", resuming after {plural(done, 'game')}" if done else ""
     test = f"SPRT {spec.describe()}" if spec else "no SPRT"
     echo(f"{a} vs {b}: at most {plan.budget} games{resumed}, {test}; openings: {league.openings.describe()}; "
-         f"{league.concurrency} worker(s) x {league.games_in_flight} game(s) in flight; writing {league.out}/")
+         f"{plural(league.concurrency, 'worker')} x {plural(league.games_in_flight, 'game')} in flight; "
+         f"writing {league.out}/")
     complete = {_pair_id(record.game_id) for record in run.records}
     finished = {record.game_id for record in run.records}
     pairs = [sum(1 for key in complete if _partner_done(key, finished))]
@@ -147,7 +152,8 @@ def _play(league: League, spec: SprtSpec | None, fresh: bool, report_every: int,
         echo(_verdict_line(verdict, spec))
     after = len(run.records) - h2h.games
     if after:
-        echo(f"{after} game(s) finished after the decision: kept in {league.out}/games.jsonl, not in the test")
+        echo(f"{plural(after, 'game')} finished after the decision: kept in {league.out}/games.jsonl, "
+             f"not in the test")
     echo(f"stopped: {plan.reason}")
 
 

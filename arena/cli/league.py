@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import sys
+import time
+from typing import Protocol
+
 import click
 from tqdm import tqdm
 
+from arena.cli.options import plugin_option, with_plugin_files
 from arena.league import League, load_league
 from arena.league_run import LeagueRun
 from arena.rate import build_raters, games_of, rate_and_report, white_advantage_lines
@@ -13,6 +19,10 @@ from arena.results import JSONL_NAME, PGN_NAME
 from arena.schedule import schedule_games
 from arena.standings import copies_note, format_standings, results_of, standings
 from arena.stopping import stop_notes
+from arena.wording import plural
+
+#: Without a terminal, a progress line at least this often (seconds) while games finish.
+PROGRESS_SECONDS = 10.0
 
 
 class _Leader:
@@ -40,11 +50,12 @@ class _Leader:
 @click.argument("league_file", type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder [default: the file's out, or results/NAME].")
 @click.option("--fresh", is_flag=True, help="Move games already in the run folder aside and start again.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="No progress bar (or, without a terminal, no progress lines).")
+@plugin_option
 @click.pass_obj
 def league(app, league_file, out, fresh, quiet):
     """Play a league from a YAML file; run it again to resume after an interruption."""
-    run_league(load_league(league_file, app.plugins, out), fresh, quiet)
+    run_league(with_plugin_files(load_league(league_file, app.plugins, out), app.plugin_files), fresh, quiet)
 
 
 def run_league(spec: League, fresh: bool = False, quiet: bool = False) -> LeagueRun:
@@ -57,28 +68,104 @@ def run_league(spec: League, fresh: bool = False, quiet: bool = False) -> League
     resumed = f", {done} already played" if done else ""
     most = "at most " if run.plan else ""
     click.echo(
-        f"{spec.name}: {len(spec.players)} players, {most}{total} games{resumed}; "
-        f"{spec.concurrency} worker(s) x {spec.games_in_flight} game(s) in flight; writing {spec.out}/"
+        f"{spec.name}: {plural(len(spec.players), 'player')}, {most}{plural(total, 'game')}{resumed}; "
+        f"{plural(spec.concurrency, 'worker')} x {plural(spec.games_in_flight, 'game')} in flight; "
+        f"writing {spec.out}/"
     )
     leader = _Leader(run.records)
-    bar = tqdm(total=total, initial=done, unit="game", disable=quiet, dynamic_ncols=True, smoothing=0.1)
-    bar.set_postfix_str(str(leader))
+    progress = _progress(spec.name, total, done, leader, quiet)
 
-    def progress(record: GameRecord) -> None:
+    def on_record(record: GameRecord) -> None:
         leader.add(record)
-        bar.update(1)
-        bar.set_postfix_str(str(leader), refresh=False)
+        progress.update()
 
     try:
-        run.play(progress)
+        run.play(on_record)
     except KeyboardInterrupt:
-        bar.close()
-        click.echo(f"\ninterrupted: {len(run.records)} of {total} games are saved; run the same command to resume")
+        progress.close()
+        click.echo(f"\ninterrupted: {len(run.records)} of {plural(total, 'game')} are saved; "
+                   f"run the same command to resume")
         click.echo(format_standings(standings(results_of(run.records))))
         raise SystemExit(130) from None
-    bar.close()
+    progress.close()
     _report(spec, run)
     return run
+
+
+class _Progress(Protocol):
+    def update(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _Bar:
+    """A tqdm bar on a terminal, the leader in its postfix."""
+
+    def __init__(self, total: int, done: int, leader: _Leader):
+        self._leader = leader
+        self._bar = tqdm(total=total, initial=done, unit="game", dynamic_ncols=True, smoothing=0.1)
+        self._bar.set_postfix_str(str(leader))
+
+    def update(self) -> None:
+        self._bar.update(1)
+        self._bar.set_postfix_str(str(self._leader), refresh=False)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+class _Lines:
+    """Plain progress lines on stderr, for logs: a bar's carriage returns would fill them with noise.
+
+    A line every ``every`` seconds or every tenth of the games, whichever comes first,
+    and one for the last game: ``smoke: 40/144 games, leader stockfish-skill5 12/20, 95 s``.
+    """
+
+    def __init__(self, name: str, total: int, done: int, leader: _Leader, every: float = PROGRESS_SECONDS):
+        self._name, self._total, self._done, self._leader = name, total, done, leader
+        self._every = every
+        self._step = max(1, math.ceil(total / 10))
+        self._start = self._last = time.monotonic()
+        self._last_done = done
+
+    def update(self) -> None:
+        self._done += 1
+        now = time.monotonic()
+        if (now - self._last >= self._every or self._done - self._last_done >= self._step
+                or self._done >= self._total):
+            self._echo(now)
+
+    def _echo(self, now: float) -> None:
+        self._last, self._last_done = now, self._done
+        click.echo(f"{self._name}: {self._done}/{plural(self._total, 'game')}, {self._leader}, "
+                   f"{now - self._start:.0f} s", err=True)
+
+    def close(self) -> None:
+        if self._done != self._last_done:
+            self._echo(time.monotonic())  # where an interrupted league stopped
+
+
+class _Silent:
+    def update(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+
+def _progress(name: str, total: int, done: int, leader: _Leader, quiet: bool) -> _Progress:
+    """A bar on a terminal, plain lines in a log or pipe (stderr is not a TTY), nothing with --quiet."""
+    if quiet:
+        return _Silent()
+    if _stderr_is_terminal():
+        return _Bar(total, done, leader)
+    return _Lines(name, total, done, leader)
+
+
+def _stderr_is_terminal() -> bool:
+    isatty = getattr(sys.stderr, "isatty", None)  # a replaced stderr may have no isatty
+    return bool(isatty and isatty())
 
 
 def _report(spec: League, run: LeagueRun) -> None:
@@ -110,6 +197,7 @@ def _report(spec: League, run: LeagueRun) -> None:
 
 @click.command()
 @click.argument("league_file", type=click.Path(dir_okay=False))
+@plugin_option
 @click.pass_obj
 def validate(app, league_file):
     """Check a league file without playing: print its players and number of games."""
@@ -121,9 +209,10 @@ def validate(app, league_file):
         options = ", ".join(f"{key}={value}" for key, value in player.options.items())
         click.echo(f"  {player.name:<24} {player.type}  {options}".rstrip())
     schedule = spec.schedule
-    click.echo(f"schedule: {schedule.type}, {schedule.games} games per pairing, {len(games)} games")
+    click.echo(f"schedule: {schedule.type}, {plural(schedule.games, 'game')} per pairing, "
+               f"{plural(len(games), 'game')}")
     click.echo(f"openings: {spec.openings.describe()}")
-    click.echo(f"concurrency: {spec.concurrency} worker(s) x {spec.games_in_flight} game(s) in flight")
+    click.echo(f"concurrency: {spec.describe_concurrency()}")
     click.echo(f"raters: {', '.join(map(str, spec.raters))}")
     if spec.stop is not None:
         rule = ", ".join(f"{key} {value}" for key, value in spec.stop.describe().items() if value is not None)

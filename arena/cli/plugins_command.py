@@ -7,9 +7,12 @@ from dataclasses import asdict
 
 import click
 
+from arena.cli.options import plugin_option
+
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@plugin_option
 @click.pass_obj
 def plugins(app, as_json):
     """List loaded plugins, their versions, hooks and registered names."""

@@ -9,23 +9,46 @@ from pathlib import Path
 import click
 import yaml
 
+from arena.cli.options import plugin_option
 from arena.errors import ConfigError
 from arena.headtohead import PAIRINGS_FILES, format_pairings
 from arena.rate import (DEFAULT_RATERS, Report, anchor_table, build_raters, load_games, rate_and_report,
                         white_advantage_lines)
 from arena.ratings import parse_anchor
 from arena.standings import copies_note, format_standings, standings_json
+from arena.wording import plural
 
 #: ``arena rate`` prints the per-pairing table up to this many players (66 rows); beyond, on ``--pairings``.
 PRINT_PAIRINGS_UP_TO = 12
 
 
+#: Skipped games named per reason in the summary; the rest are counted.
+SKIPPED_EXAMPLES = 3
+
+
+def skipped_summary(skipped: list, rated: int) -> list[str]:
+    """The lines that tell which games were left out: a count per reason, with the first few games.
+
+    One line per skipped game would bury the standings under thousands of lines
+    for a PGN of openings; the count says how many, the examples say where to look.
+    """
+    if not skipped:
+        return []
+    by_reason: dict[str, list] = {}
+    for item in skipped:
+        by_reason.setdefault(getattr(item, "reason", "for another reason"), []).append(item)
+    lines = [f"{plural(len(skipped), 'game')} skipped, {rated} rated:"]
+    for reason, items in by_reason.items():
+        examples = "; ".join(str(item) for item in items[:SKIPPED_EXAMPLES])
+        more = f"; and {len(items) - SKIPPED_EXAMPLES} more" if len(items) > SKIPPED_EXAMPLES else ""
+        lines.append(f"  {len(items)} {reason}: {examples}{more}")
+    return lines
+
+
 def _prepare(app, path: str, rater_names: tuple[str, ...], anchor_texts: tuple[str, ...]):
     games = load_games(path)
-    for problem in games.skipped:
-        click.echo(f"skipped {problem}", err=True)
-    if games.skipped:
-        click.echo(f"{len(games.skipped)} game(s) skipped, {len(games.results)} rated", err=True)
+    for line in skipped_summary(games.skipped, len(games.results)):
+        click.echo(line, err=True)
     anchors = {**games.anchors, **dict(parse_anchor(text) for text in anchor_texts)}
     raters = build_raters(rater_names or DEFAULT_RATERS, app.plugins, "--rater")
     return games, anchors, raters
@@ -50,6 +73,7 @@ _anchors = click.option(
               f"number of players [default: up to {PRINT_PAIRINGS_UP_TO} players].")
 @click.option("--write-anchors", type=click.Path(dir_okay=False), help="Write the rated Stockfish skill players "
               "as an anchors file (engines/anchors.yaml format; use it with ARENA_ANCHORS=FILE).")
+@plugin_option
 @click.pass_obj
 def rate(app, path, rater_names, anchor_texts, as_json, all_pairings, write_anchors):
     """Rate the games of a run folder or of any PGN file and print the standings."""
@@ -61,8 +85,8 @@ def rate(app, path, rater_names, anchor_texts, as_json, all_pairings, write_anch
         if not entries:
             raise ConfigError(f"{path} has no rated stockfish players with a skill option to write anchors for")
         Path(write_anchors).write_text(yaml.safe_dump(entries, sort_keys=False))
-        click.echo(f"anchors for {sum(len(e['skill']) for e in entries)} Stockfish setting(s): {write_anchors}",
-                   err=True)
+        settings = plural(sum(len(e["skill"]) for e in entries), "Stockfish setting")
+        click.echo(f"anchors for {settings}: {write_anchors}", err=True)
     if as_json:
         click.echo(json.dumps(standings_json(report.rows), indent=2))
         return
@@ -99,6 +123,7 @@ def _echo_pairings(report: Report, path: str, always: bool) -> None:
 @_anchors
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the files [default: the run folder, "
               "or the PGN file's folder].")
+@plugin_option
 @click.pass_obj
 def report(app, path, rater_names, anchor_texts, out):
     """Write standings and pairings (CSV, JSON, Markdown) and plots (PNG) for a run folder or a PGN file."""

@@ -134,7 +134,7 @@ def _report(study: Study, plugins, experts, config, command: str) -> None:
         f"Model: {checkpoint} (trainer {config.trainer}, {config.train.max_steps} steps, shape {config.model}).",
         f"Command: `{command}`",
     ]
-    paths = write_verdict(study.out, verdict, ratings, games.players, study.name, facts)
+    paths = write_verdict(study.out, verdict, ratings, games.players, study.name, facts, rater=rater_name)
     click.echo(verdict.statement())
     click.echo("report: " + "  ".join(str(path) for path in paths))
 

@@ -4,7 +4,7 @@
 
     name: transcendence
     seed: 1
-    out: results/transcendence        # experts/, model/, evaluation/ and the report go here
+    out: ../results/transcendence     # experts/, model/, evaluation/ and the report (relative to this file)
     experts:                          # stage 1: a league (a league file's keys but name and out)
       players: [...]
       schedule: {type: round_robin, games: 400}
@@ -23,11 +23,16 @@
 
 Stage 4, the report, rates the evaluation games and compares the model at
 each temperature with the best expert whose games it was trained on.
+
+Relative paths in the file (``out`` and those in its sections) are relative
+to the study file's folder; without ``out``, the study writes results/NAME in
+the current directory, and ``--out`` is relative to the current directory.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +40,7 @@ from typing import Any
 
 from arena.league import League, league_from_mapping
 from arena.plugins import Plugins
-from arena.yaml_checks import key_error, mapping, read_yaml, seed as check_seed
+from arena.yaml_checks import Base, key_error, mapping, read_yaml, seed as check_seed
 
 STAGES = ("experts", "train", "evaluate", "report")
 TOP_LEVEL_KEYS = {"name", "seed", "out", "experts", "train", "evaluate"}
@@ -73,6 +78,11 @@ class Study:
         """How errors name a section: ``FILE (experts)``."""
         return f"{self.source} ({key})"
 
+    @property
+    def paths(self) -> Base:
+        """What the relative paths of its sections are relative to: the study file's folder."""
+        return Base(self.base, "the study file's folder")
+
 
 def load_study(path: str | Path, out: str | Path | None = None) -> Study:
     """Read a study file and check its shape; each section is checked fully when its stage is built."""
@@ -91,12 +101,15 @@ def load_study(path: str | Path, out: str | Path | None = None) -> Study:
         sections[key] = section
     seed = check_seed(source, data.get("seed", 1))
     name = str(data.get("name") or path.stem)
+    base = Base.of_file(path, "study file")
+    written = data.get("out")
     return Study(
         name=name,
         source=source,
-        base=path.parent,
+        base=base.folder,
         seed=seed,
-        out=Path(out) if out else Path(data.get("out") or Path("results") / name),
+        # --out is relative to the current directory, out: to the file; the default results/NAME to the current directory.
+        out=Path(out) if out else base.path(str(written)) if written else Path("results") / name,
         text=text,
         **sections,
     )
@@ -105,7 +118,7 @@ def load_study(path: str | Path, out: str | Path | None = None) -> Study:
 def experts_league(study: Study, plugins: Plugins) -> League:
     """Stage 1's league: the experts play the data games."""
     data = {"seed": study.seed, **study.experts, "name": f"{study.name}-experts"}
-    return league_from_mapping(data, study.section("experts"), study.base, plugins, study.experts_folder)
+    return league_from_mapping(data, study.section("experts"), study.paths, plugins, study.experts_folder)
 
 
 def training_config(study: Study) -> Any:
@@ -117,7 +130,7 @@ def training_config(study: Study) -> Any:
     data = raw.setdefault("data", {})
     if isinstance(data, dict):
         data.setdefault("sources", [{"run": str(study.experts_folder.resolve())}])
-    return training_from_mapping(raw, study.section("train"), study.base, study.model_folder, f"{study.name}-model")
+    return training_from_mapping(raw, study.section("train"), study.paths, study.model_folder, f"{study.name}-model")
 
 
 def model_checkpoint(config: Any) -> Path:
@@ -146,7 +159,8 @@ def evaluation_league(study: Study, plugins: Plugins, config: Any) -> League:
             study.section("evaluate"), "players",
             "has no trained model: add a 'type: transformer' entry without a checkpoint (e.g. with temperature: [...])",
         )
-    checkpoint = model_checkpoint(config)
+    # Absolute: the league reads relative paths against the study file's folder, not the current directory.
+    checkpoint = Path(os.path.abspath(model_checkpoint(config)))
     with tempfile.TemporaryDirectory(prefix="arena-study-") as scratch:
         if not checkpoint.exists():
             checkpoint = _stand_in_checkpoint(config, Path(scratch) / "not-trained-yet.pt")
@@ -161,7 +175,7 @@ def evaluation_league(study: Study, plugins: Plugins, config: Any) -> League:
             "players": entries,
             "name": f"{study.name}-evaluation",
         }
-        return league_from_mapping(data, study.section("evaluate"), study.base, plugins, study.evaluation_folder)
+        return league_from_mapping(data, study.section("evaluate"), study.paths, plugins, study.evaluation_folder)
 
 
 def _stand_in_checkpoint(config: Any, path: Path) -> Path:
@@ -188,4 +202,5 @@ def cap_note(ratings: dict[str, float], cap: float) -> str:
 
 def model_players(league: League, checkpoint: Path) -> list[str]:
     """Names of the evaluation league's players that play the study's model."""
-    return [spec.name or "" for spec in league.players if spec.options.get("checkpoint") == str(checkpoint)]
+    wanted = os.path.abspath(checkpoint)  # as evaluation_league wrote it
+    return [spec.name or "" for spec in league.players if spec.options.get("checkpoint") == wanted]

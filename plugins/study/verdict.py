@@ -120,7 +120,7 @@ def _list(values: Sequence[float]) -> str:
 
 
 def write_verdict(folder: Path, verdict: Verdict, ratings: Sequence[Rating], players: Mapping[str, Any],
-                  title: str, facts: Sequence[str]) -> list[Path]:
+                  title: str, facts: Sequence[str], rater: str | None = None) -> list[Path]:
     """``rating_vs_temperature.png`` (the model's curve, experts as reference lines), ``report.md`` and
     ``verdict.json`` in ``folder``; ``facts`` are extra report lines (the command, the data)."""
     from arena.plots import plot_rating_vs_temperature
@@ -128,7 +128,7 @@ def write_verdict(folder: Path, verdict: Verdict, ratings: Sequence[Rating], pla
     shown = {point.name for point in verdict.points} | {expert.name for expert in verdict.experts} | set(verdict.capped)
     figure = plot_rating_vs_temperature(
         [rating for rating in ratings if rating.player in shown], players, folder / FIGURE,
-        f"{title}: the model by temperature, its experts as reference lines",
+        f"{title}: the model by temperature, its experts as reference lines", rater=rater,
     )
     lines = [f"# {title}", "", verdict.statement(), ""]
     lines += ["| temperature | model rating | 95% interval | versus the best expert |", "|---|---|---|---|"]

@@ -3,13 +3,13 @@
 ::
 
     name: tiny                      # default: the file name
-    out: results/train/tiny         # checkpoints, data shards, log
+    out: ../results/train/tiny      # checkpoints, data shards, log (default results/train/NAME)
     seed: 1
     trainer: chessformer            # a registered trainer
     data:
       sources:                      # PGN files (.pgn, .pgn.gz, .pgn.zst) and arena run folders
         - path: lichess_db_standard_rated_2023-01.pgn.zst
-        - run: results/experts      # ratings from its standings.json, or give ratings: {name: 1400}
+        - run: ../results/experts   # ratings from its standings.json, or give ratings: {name: 1400}
       filters: {max_rating: 1500, min_rating: null, speeds: [blitz, rapid], min_moves: 10}
       validation: 0.05
       tokenizer: char               # char (the paper's SAN characters) | move (one token per UCI move)
@@ -32,10 +32,15 @@
       device: auto                  # auto | cpu | cuda | cuda:N; bf16 autocast on CUDA
       compile: false
     evaluate:                       # optional: a short match at every checkpoint
-      opponents: [random, "stockfish:skill=0,nodes=200"]
+      opponents: [random, "stockfish:skill=0,nodes=200"]   # specs, or player files
       games: 4
       temperature: 0.1
       decoding: sample
+
+Relative paths (``out``, the sources, player files among the opponents and
+their path options) are relative to the training file's folder; without
+``out`` it writes results/train/NAME in the current directory, and ``--out``
+is relative to the current directory.
 """
 
 from __future__ import annotations
@@ -44,7 +49,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from arena.yaml_checks import key_error, mapping, read_yaml, seed as check_seed
+from arena.errors import ConfigError
+from arena.yaml_checks import Base, key_error, mapping, number, read_yaml, seed as check_seed, whole
 from arena_plugins.transformer.tokenizer import TOKENIZERS
 
 from .data import SPEEDS, Filters
@@ -105,13 +111,14 @@ def load_training(path: str | Path, out: str | Path | None = None) -> TrainingCo
     """Read and check a training file; ``out`` overrides its output folder."""
     path = Path(path)
     raw, _ = read_yaml(path, "training file")
-    return training_from_mapping(raw, str(path), path.parent, out, default_name=path.stem)
+    return training_from_mapping(raw, str(path), Base.of_file(path, "training file"), out, default_name=path.stem)
 
 
 def training_from_mapping(
-    raw: Any, source: str, base: Path, out: str | Path | None = None, default_name: str = "model"
+    raw: Any, source: str, base: Base | Path, out: str | Path | None = None, default_name: str = "model"
 ) -> TrainingConfig:
     """Check a training file's content (or a study's ``train:`` section); paths in it are relative to ``base``."""
+    base = Base.coerce(base)
     top = {"name", "out", "seed", "trainer", "data", "model", "train", "evaluate"}
     raw = mapping(source, "", raw, top)
     name = str(raw.get("name") or default_name)
@@ -129,7 +136,7 @@ def training_from_mapping(
         entry = dict(item)
         for where in ("path", "run"):
             if where in entry:
-                entry[where] = str(base / entry[where])
+                entry[where] = str(base.path(str(entry[where])))
         checked_sources.append(entry)
     filters_raw = mapping(source, "data.filters", data.get("filters"), FILTER_KEYS)
     speeds = filters_raw.get("speeds") or []
@@ -137,6 +144,9 @@ def training_from_mapping(
     unknown = sorted(set(speeds) - {name for name, _ in SPEEDS})
     if unknown:
         raise key_error(source, "data.filters.speeds", f"{unknown[0]!r} is not one of {', '.join(n for n, _ in SPEEDS)}")
+    for key in ("max_rating", "min_rating"):
+        if filters_raw.get(key) is not None:
+            number(source, f"data.filters.{key}", filters_raw[key])
     filters = Filters(
         max_rating=filters_raw.get("max_rating"),
         min_rating=filters_raw.get("min_rating"),
@@ -160,24 +170,34 @@ def training_from_mapping(
         raise key_error(source, "model", f"n_embd {shape['n_embd']} is not a multiple of n_head {shape['n_head']}")
 
     train_raw = mapping(source, "train", raw.get("train"), {f.name for f in fields(TrainSettings)})
+    if "betas" in train_raw and not isinstance(train_raw["betas"], (list, tuple)):
+        raise key_error(source, "train.betas", f"{train_raw['betas']!r} must be two numbers, e.g. [0.9, 0.95]")
     try:
         train = TrainSettings(**{**train_raw, **({"betas": tuple(train_raw["betas"])} if "betas" in train_raw else {})})
     except TypeError as error:
         raise key_error(source, "train", str(error)) from None
     for key in ("max_steps", "batch_size", "grad_accum", "eval_interval", "eval_batches", "checkpoint_interval"):
-        value = getattr(train, key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise key_error(source, f"train.{key}", f"{value!r} must be a whole number >= 1")
+        whole(source, f"train.{key}", getattr(train, key))
+    for key in ("learning_rate", "min_lr", "weight_decay", "grad_clip"):
+        number(source, f"train.{key}", getattr(train, key))
+    if len(train.betas) != 2:
+        raise key_error(source, "train.betas", f"{list(train.betas)!r} must be two numbers, e.g. [0.9, 0.95]")
+    for beta in train.betas:
+        number(source, "train.betas", beta)
     evaluate = raw.get("evaluate")
     if evaluate is not None:
         evaluate = mapping(source, "evaluate", evaluate, EVALUATE_KEYS)
         if not evaluate.get("opponents"):
             raise key_error(source, "evaluate.opponents", "list at least one player spec, e.g. random")
+        evaluate = {**evaluate, "opponents": _opponents(source, evaluate["opponents"], base)}
     seed = check_seed(source, raw.get("seed", 1))
+    _check_files(source, checked_sources, sources, base)
+    written = raw.get("out")
     return TrainingConfig(
         name=name,
         source=source,
-        out=Path(out) if out else Path(raw.get("out") or Path("results") / "train" / name),
+        # --out is relative to the current directory, out: to the file, the default to the current directory.
+        out=Path(out) if out else base.path(str(written)) if written else Path("results") / "train" / name,
         seed=seed,
         trainer=str(raw.get("trainer", "chessformer")),
         sources=checked_sources,
@@ -189,3 +209,49 @@ def training_from_mapping(
         evaluate=evaluate,
         raw=raw,
     )
+
+
+def _opponents(source: str, opponents: Any, base: Base) -> list[str]:
+    """The evaluation's opponents as specs that mean the same from any current directory.
+
+    Each is a spec (``stockfish:skill=0``) or a player file; their relative
+    paths are relative to the training file, so they are made absolute here.
+    """
+    from arena.plugins import load_plugins
+    from arena.spec import format_options, is_player_file, load_player_file, parse_player_spec, resolve_spec
+
+    if not isinstance(opponents, list):
+        opponents = [opponents]
+    plugins = None
+    texts = []
+    for index, item in enumerate(opponents):
+        key = f"evaluate.opponents[{index}]"
+        if not isinstance(item, str):
+            raise key_error(source, key, f"{item!r} must be a player spec such as 'random', or a player file")
+        try:
+            if is_player_file(item, base):
+                load_player_file(item, base)  # missing or broken: say so now
+                texts.append(str(base.path(item)))  # its own paths are relative to its own folder
+                continue
+            spec = parse_player_spec(item, base)
+            plugins = plugins or load_plugins()  # which options are paths: the player types declare it
+            resolved = resolve_spec(spec, plugins)
+        except ConfigError as error:
+            raise key_error(source, key, str(error)) from None
+        if resolved.options == spec.options:
+            texts.append(item)
+        else:
+            options = {**resolved.options, **({"name": spec.name} if spec.name is not None else {})}
+            texts.append(spec.type + ":" + format_options(options))
+    return texts
+
+
+def _check_files(source: str, checked: list[dict[str, Any]], written: list[dict[str, Any]], base: Base) -> None:
+    """PGN sources must exist now, not after the model is set up; the message says where they were looked for.
+
+    Run folders are checked when the data is read: a study's default source
+    is its expert league, which has not played yet when the file is checked.
+    """
+    for index, (entry, item) in enumerate(zip(checked, written)):
+        if "path" in entry and not Path(entry["path"]).is_file():
+            raise key_error(source, f"data.sources[{index}].path", base.missing(item["path"], Path(entry["path"])))

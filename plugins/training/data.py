@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import random
 import re
 from collections import Counter
@@ -21,11 +22,15 @@ from typing import Any, Iterator, TextIO
 
 import chess
 import numpy as np
+import yaml
 
 from arena.errors import ConfigError
 from arena.pgn_games import read_games
 from arena.results import JSONL_NAME, read_records
 from arena_plugins.transformer.tokenizer import CharTokenizer, Tokenizer, tokenizer_from_dict
+
+#: The shipped league files: a run source that is one of their run folders is filled by that league.
+SHIPPED_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 #: Lichess's speed classes by estimated duration (base + 40 x increment, seconds).
 SPEEDS = (("ultrabullet", 29), ("bullet", 179), ("blitz", 479), ("rapid", 1499), ("classical", float("inf")))
@@ -202,6 +207,8 @@ def prepare(
     A source is ``{path: FILE.pgn[.gz|.zst]}`` or ``{run: RUN_FOLDER, ratings: {name: rating}}``.
     Each game goes to validation with probability ``validation`` (seeded).
     """
+    for source in sources:  # a missing source is reported before anything is written
+        check_source(source)
     out.mkdir(parents=True, exist_ok=True)
     summary = Summary()
     rng = random.Random(seed)
@@ -246,12 +253,58 @@ def prepare(
 
 
 def _games(source: dict[str, Any], summary: Summary) -> Iterator[Game]:
+    check_source(source)
+    if "path" in source:
+        return pgn_games(Path(source["path"]), summary)
+    return run_folder_games(Path(source["run"]), dict(source.get("ratings") or {}), summary)
+
+
+def check_source(source: dict[str, Any]) -> None:
+    """Raise :class:`ConfigError` unless the source's PGN file or run folder is there to read."""
     if "path" in source:
         path = Path(source["path"])
         if not path.is_file():
-            raise ConfigError(f"data source {str(path)!r} does not exist")
-        return pgn_games(path, summary)
+            raise ConfigError(f"data source {_shown(path)!r} does not exist; give a PGN file (.pgn, .pgn.gz, .pgn.zst)")
+        return
     folder = Path(source["run"])
-    if not (folder / JSONL_NAME).exists():
-        raise ConfigError(f"data source {str(folder)!r} is not an arena run folder (no {JSONL_NAME})")
-    return run_folder_games(folder, dict(source.get("ratings") or {}), summary)
+    if (folder / JSONL_NAME).is_file():
+        return
+    if not folder.exists():
+        problem = "does not exist"
+    else:
+        problem = f"is not an arena run folder (no {JSONL_NAME})"
+        inside = sorted(run.parent.name for run in folder.glob(f"*/{JSONL_NAME}"))
+        if inside:  # a study's folder holds run folders: the source should name one of them
+            problem += f"; the run folders in it are {', '.join(inside)}"
+    raise ConfigError(f"data source {_shown(folder)!r} {problem}: play a league into it first "
+                      f"({league_command(folder)})")
+
+
+def league_command(folder: Path) -> str:
+    """The command that plays games into ``folder``: a shipped league's own when that is its run folder."""
+    target = Path(os.path.abspath(folder))
+    for config, out in shipped_leagues():
+        # A league writes its out relative to where arena runs: from the project's root, as its comments say.
+        if target in (Path(os.path.abspath(out)), Path(os.path.abspath(SHIPPED_CONFIGS.parent / out))):
+            needs_out = Path(os.path.abspath(out)) != target
+            return f"arena league {_shown(config)}" + (f" --out {_shown(target)}" if needs_out else "")
+    return f"arena league LEAGUE.yaml --out {_shown(target)}"
+
+
+def shipped_leagues() -> Iterator[tuple[Path, Path]]:
+    """Each shipped league file with its run folder (``out``, default ``results/NAME``)."""
+    for config in sorted(SHIPPED_CONFIGS.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(config.read_text())
+        except (OSError, yaml.YAMLError):
+            continue  # a broken shipped file must not hide the error being reported
+        if not isinstance(data, dict) or "players" not in data:
+            continue  # a study or a training recipe, not a league
+        yield config, Path(str(data.get("out") or Path("results") / str(data.get("name") or config.stem)))
+
+
+def _shown(path: Path) -> str:
+    """A path as a user would type it here: relative to the current folder when under it, else absolute."""
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    return absolute if relative.startswith("..") else relative

@@ -1,6 +1,6 @@
 """The ``transformer`` player plugin: ChessFormer checkpoints (nanoGPT's layout) as players.
 
-torch is imported only when a transformer player starts, so listing plugins
+torch is imported only when a transformer player is built, so listing plugins
 or playing engine leagues stays quick.
 """
 

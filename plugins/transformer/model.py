@@ -36,6 +36,33 @@ class GPTConfig:
     bias: bool = False
 
 
+def state_shapes(config: GPTConfig) -> dict[str, tuple[int, ...]]:
+    """The keys and tensor shapes of ``GPT(config).state_dict()``, without building the model.
+
+    Checking a checkpoint against its ``model_args`` must not cost a model (nor the seconds
+    torch takes to initialise one on the meta device); the tests keep the two equal.
+    """
+    embd, hidden = config.n_embd, 4 * config.n_embd
+    layers = {
+        "ln_1": [embd], "attn.c_attn": [3 * embd, embd], "attn.c_proj": [embd, embd],
+        "ln_2": [embd], "mlp.c_fc": [hidden, embd], "mlp.c_proj": [embd, hidden],
+    }
+    shapes: dict[str, tuple[int, ...]] = {
+        "transformer.wte.weight": (config.vocab_size, embd),
+        "transformer.wpe.weight": (config.block_size, embd),
+    }
+    for layer in range(config.n_layer):
+        for name, shape in layers.items():
+            shapes[f"transformer.h.{layer}.{name}.weight"] = tuple(shape)
+            if config.bias:
+                shapes[f"transformer.h.{layer}.{name}.bias"] = (shape[0],)
+    shapes["transformer.ln_f.weight"] = (embd,)
+    if config.bias:
+        shapes["transformer.ln_f.bias"] = (embd,)
+    shapes["lm_head.weight"] = (config.vocab_size, embd)
+    return shapes
+
+
 class LayerNorm(nn.Module):
     """LayerNorm with an optional bias (PyTorch's always has one)."""
 

@@ -37,6 +37,7 @@ import chess
 
 from arena import ConfigError, MoveReply, MoveRequest, Player
 from arena.seeds import derive_seed
+from arena.spec import FilePath
 
 DECODINGS = ("sample", "legal")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -52,7 +53,7 @@ class TransformerPlayer(Player):
     def __init__(
         self,
         *,
-        checkpoint: str,
+        checkpoint: FilePath,
         temperature: float = 1.0,
         top_k: int | None = None,
         decoding: str = "sample",
@@ -61,8 +62,8 @@ class TransformerPlayer(Player):
         max_chars: int = 10,
         early_stop: bool = True,
     ) -> None:
-        if not isinstance(checkpoint, str) or not os.path.isfile(checkpoint):
-            raise ConfigError(f"checkpoint {checkpoint!r} does not exist; give the path of a .pt file")
+        if not isinstance(checkpoint, str) or not checkpoint:
+            raise ConfigError(f"option checkpoint={checkpoint!r} must be the path of a checkpoint (.pt) file")
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or temperature < 0:
             raise ConfigError(f"option temperature={temperature!r} must be a number >= 0 (0 is greedy)")
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
@@ -84,6 +85,7 @@ class TransformerPlayer(Player):
         if not isinstance(early_stop, bool):
             raise ConfigError(f"option early_stop={early_stop!r} must be true or false")
         self.early_stop = early_stop
+        check_file(checkpoint)
         self.model: Any = None
         self.session: Any = None
 
@@ -288,6 +290,17 @@ class TransformerPlayer(Player):
             else:
                 replies.append(MoveReply(move=move, text=request.board.san(move), info=info))
         return replies
+
+
+def check_file(checkpoint: str) -> None:
+    """Refuse a checkpoint that is not one now, when the league or command is read.
+
+    Otherwise a broken file would only fail in ``start``, inside a worker, as a crash
+    that names no file. The check reads the file's structure, not its weights.
+    """
+    from .checkpoint import check_checkpoint  # imports torch: only once a transformer player is built
+
+    check_checkpoint(checkpoint)
 
 
 def _viable_prefixes(board: chess.Board) -> set[str]:
