@@ -23,7 +23,7 @@ demo: setup
 	$(BIN)/arena league configs/demo.yaml
 
 test: setup
-	engines/install.sh stockfish pgn-extract ethereal-chess gnuchess-book
+	engines/install.sh stockfish pgn-extract ethereal-chess gnuchess-book toga2 glaurung
 	$(BIN)/python -m pytest -q
 
 clean:
