@@ -33,7 +33,7 @@ def test_a_compare_of_two_node_budgets_stops_with_h1_long_before_its_cap(tmp_pat
     assert report["elo_low"] < report["elo"] < report["elo_high"] and report["elo"] > 0
     assert set(report) >= {"a", "b", "games", "wdl", "pentanomial", "elo", "elo_low", "elo_high", "nelo", "los",
                            "draw_ratio", "sprt"}
-    assert report["a"] == "stockfish:nodes=400"
+    assert report["a"] == "stockfish@nodes=400"
     # The statistics are those of the games in the run folder: recompute them from there.
     games = load_games(tmp_path / "run")
     assert len(games.results) == report["games_played"] >= report["games"]
@@ -59,13 +59,13 @@ def test_a_resumed_compare_continues_the_same_test_with_the_same_games(tmp_path,
 def test_compare_on_a_run_folder_prints_the_head_to_head_and_the_sprt(tmp_path, plugins):
     out = tmp_path / "run"
     _compare(plugins, out)
-    args = ["compare", str(out), "stockfish:nodes=25", "stockfish:nodes=400", "--sprt", "elo0=0,elo1=100"]
+    args = ["compare", str(out), "stockfish@nodes=25", "stockfish@nodes=400", "--sprt", "elo0=0,elo1=100"]
     done = CliRunner().invoke(cli, args, obj=plugins)
     assert done.exit_code == 0, done.output
     assert "LLR: -" in done.output and "Ptnml(0-2):" in done.output  # from the weaker side: negative
     assert "H0 accepted" in done.output
     report = json.loads(CliRunner().invoke(cli, [*args, "--json"], obj=plugins).stdout)
-    assert report["sprt"]["decision"] == "H0" and report["a"] == "stockfish:nodes=25"
+    assert report["sprt"]["decision"] == "H0" and report["a"] == "stockfish@nodes=25"
     assert report["games"] == report["games_played"] == len(load_games(out).results)
 
 
@@ -73,8 +73,8 @@ def test_compare_errors_name_the_problem(tmp_path):
     bad = run_arena("compare", "random", "stockfish:nodes=10", "--sprt", "elo0=5,elo1=0", "--out", str(tmp_path))
     assert bad.returncode != 0 and "elo1 (0) must be greater than elo0 (5)" in bad.stderr
     assert "Traceback" not in bad.stderr
-    same = run_arena("compare", "random", "random", "--out", str(tmp_path / "x"))
-    assert same.returncode != 0 and "A and B are both 'random'" in same.stderr
+    unknown = run_arena("compare", "randm", "random", "--out", str(tmp_path / "x"))
+    assert unknown.returncode != 0 and "unknown player type 'randm'" in unknown.stderr
     missing = run_arena("compare", str(tmp_path), "a", "b")
     assert missing.returncode != 0 and "not a run folder" in missing.stderr
     assert not (tmp_path / "x" / "games.jsonl").exists()

@@ -69,7 +69,7 @@ COMMANDS: dict[str, RunBy | NotRun] = {
     "--concurrency 2 --out results/sf-nodes": RunBy(
         "tests/test_compare.py::test_a_compare_of_two_node_budgets_stops_with_h1_long_before_its_cap",
         replaced=("results/sf-nodes",)),
-    "arena compare results/sf-nodes stockfish:nodes=25 stockfish:nodes=400 --sprt elo0=0,elo1=100 --json": RunBy(
+    "arena compare results/sf-nodes stockfish@nodes=25 stockfish@nodes=400 --sprt elo0=0,elo1=100 --json": RunBy(
         "tests/test_compare.py::test_compare_on_a_run_folder_prints_the_head_to_head_and_the_sprt",
         replaced=("results/sf-nodes",)),
     "arena play transformer:checkpoint=ckpt/cap1000.pt,temperature=0.1,decoding=legal stockfish:skill=1": RunBy(

@@ -15,6 +15,7 @@ from arena.errors import ConfigError
 from arena.headtohead import HeadToHead, SprtSpec, format_progress, head_to_head, parse_sprt, sprt_state
 from arena.league import League, league_from_mapping
 from arena.league_run import LeagueRun
+from arena.match import match_names
 from arena.openings import DEFAULT_PLIES
 from arena.plugins import Plugins
 from arena.rate import load_games
@@ -99,14 +100,8 @@ def compare_league(first: str, second: str, plugins: Plugins, spec: SprtSpec | N
 
 
 def _names(specs: tuple[PlayerSpec, PlayerSpec], plugins: Plugins) -> list[str]:
-    """Each player's name: given, else its default name, else (when those are equal) its spec."""
-    names = [spec.name or build_player(spec, plugins).default_name() or spec.type for spec in specs]
-    if names[0] == names[1]:
-        names = [spec.name or spec.describe() for spec in specs]
-    if names[0] == names[1]:
-        raise ConfigError(f"arena compare: A and B are both {names[0]!r}; compare two different players "
-                          f"(or give them different name= options)")
-    return names
+    """The two players' names, as ``arena play`` names them (``stockfish@nodes=400``, ``stockfish@nodes=25``)."""
+    return match_names([build_player(spec, plugins) for spec in specs], list(specs))
 
 
 def _safe(name: str) -> str:
