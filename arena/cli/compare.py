@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from arena.plugins import Plugins
 from arena.rate import load_games
 from arena.record import GameRecord
 from arena.spec import PlayerSpec, build_player, parse_player_spec
+from arena.standings import pair_of
 from arena.stopping import Verdict
 from arena.wording import plural
 
@@ -120,12 +122,13 @@ def _play(league: League, spec: SprtSpec | None, fresh: bool, report_every: int,
     echo(f"{a} vs {b}: at most {plan.budget} games{resumed}, {test}; openings: {league.openings.describe()}; "
          f"{plural(league.concurrency, 'worker')} x {plural(league.games_in_flight, 'game')} in flight; "
          f"writing {league.out}/")
-    complete = {_pair_id(record.game_id) for record in run.records}
-    finished = {record.game_id for record in run.records}
-    pairs = [sum(1 for key in complete if _partner_done(key, finished))]
+    # Games finished per colour-swapped pair: a pair is complete at two.
+    per_pair = Counter(pair_of(record.game_id) for record in run.records)
+    pairs = [sum(1 for count in per_pair.values() if count == 2)]
 
     def progress(record: GameRecord) -> None:
-        if not _partner_done(_pair_id(record.game_id), plan.finished):
+        per_pair[pair_of(record.game_id)] += 1
+        if per_pair[pair_of(record.game_id)] != 2:
             return
         pairs[0] += 1
         if pairs[0] % report_every == 0:
@@ -150,17 +153,6 @@ def _play(league: League, spec: SprtSpec | None, fresh: bool, report_every: int,
         echo(f"{plural(after, 'game')} finished after the decision: kept in {league.out}/games.jsonl, "
              f"not in the test")
     echo(f"stopped: {plan.reason}")
-
-
-def _pair_id(game_id: str) -> tuple[str, int]:
-    """A league game id ``A|B|N`` as (``A|B``, pair number): games 2k+1 and 2k+2 are pair k."""
-    prefix, _, number = game_id.rpartition("|")
-    return prefix, (int(number) - 1) // 2
-
-
-def _partner_done(pair: tuple[str, int], finished) -> bool:
-    prefix, number = pair
-    return all(f"{prefix}|{2 * number + colour}" in finished for colour in (1, 2))
 
 
 def _statistics(results, a: str, b: str, spec: SprtSpec | None, when: str) -> str:
