@@ -23,7 +23,7 @@ import chess.engine
 from arena.errors import ConfigError
 from arena.game import Game
 from arena.record import Termination
-from arena_engines import locate_engine, locate_stockfish
+from arena_engines import STOCKFISH_DEFAULTS, locate_engine, locate_stockfish
 
 KEYS = {"engine", "nodes", "resign", "draw", "cap_margin"}
 MATE_SCORE = 100_000
@@ -85,7 +85,7 @@ class Adjudicator:
     def start(self) -> None:
         """Start the evaluating engine."""
         self._engine = chess.engine.SimpleEngine.popen_uci(_locate(self.config["engine"]), setpgrp=True)
-        options = {name: value for name, value in (("Threads", 1), ("Hash", 16)) if name in self._engine.options}
+        options = {name: value for name, value in STOCKFISH_DEFAULTS.items() if name in self._engine.options}
         self._engine.configure(options)
 
     def evaluate(self, board: chess.Board) -> int:

@@ -38,7 +38,7 @@ from arena.record import GameRecord
 from arena.results import read_records
 from arena.schedule import ScheduledGame, schedule_games
 from arena.spec import PlayerSpec
-from arena_engines import locate_stockfish
+from arena_engines import STOCKFISH_DEFAULTS, locate_stockfish
 
 #: Two workers should play at least this many times as fast as one (plies per second).
 SPEEDUP_TARGET = 1.8
@@ -48,8 +48,6 @@ OVERHEAD_TARGET = 0.15
 #: What a UCI engine that fails to start raises.
 _START_ERRORS = (chess.engine.EngineError, OSError, asyncio.TimeoutError, concurrent.futures.TimeoutError)
 
-#: The UCI options of arena's ``stockfish`` preset, which the baseline sets too.
-PRESET_OPTIONS = {"Threads": 1, "Hash": 16}
 
 
 @dataclass(frozen=True)
@@ -188,7 +186,7 @@ def league_bench(
 
 
 def _uci_options(spec: PlayerSpec) -> dict[str, Any]:
-    options: dict[str, Any] = dict(PRESET_OPTIONS)
+    options: dict[str, Any] = dict(STOCKFISH_DEFAULTS)  # the preset's, which the baseline sets too
     if "skill" in spec.options:
         options["Skill Level"] = spec.options["skill"]
     return options

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from arena.game import Game
 from arena.player import MoveReply, MoveRequest, Player
@@ -58,20 +58,46 @@ def finish(game: Game) -> None:
             pass  # a player's bookkeeping must not cost a finished game
 
 
+class Table:
+    """The games a loop is playing now: add games, :meth:`step` until they finish.
+
+    ``review`` sees the games that just moved after every step (an adjudicator
+    ends or decides some of them) before finished ones leave the table.
+    """
+
+    def __init__(self, review: Callable[[list[Game]], None] | None = None):
+        self.running: list[Game] = []
+        self._review = review
+
+    def __len__(self) -> int:
+        return len(self.running)
+
+    def add(self, game: Game) -> None:
+        """Start playing ``game``."""
+        self.running.append(game)
+
+    def step(self) -> list[Game]:
+        """One batch of moves (see :func:`play_step`); the games that finished, their players told."""
+        moved = play_step(self.running)
+        if self._review is not None:
+            self._review(moved)
+        finished = [game for game in self.running if game.finished]
+        for game in finished:
+            self.running.remove(game)
+            finish(game)
+        return finished
+
+
 def play_games(games: Iterable[Game], in_flight: int = 1) -> Iterator[Game]:
     """Play ``games`` with up to ``in_flight`` running at once; yield each one as it finishes."""
     pending = iter(games)
-    running: list[Game] = []
+    table = Table()
     while True:
-        while len(running) < in_flight:
+        while len(table) < in_flight:
             game = next(pending, None)
             if game is None:
                 break
-            running.append(game)
-        if not running:
+            table.add(game)
+        if not table:
             return
-        play_step(running)
-        for game in [game for game in running if game.finished]:
-            running.remove(game)
-            finish(game)
-            yield game
+        yield from table.step()

@@ -33,3 +33,9 @@ class ResultsError(ArenaError):
     """A results folder cannot be written without losing or mixing games."""
 
     exit_code = 2
+
+
+class WorkerFailed(ArenaError):
+    """A worker process reported an error that stops the league (a player that cannot start, a crash)."""
+
+    exit_code = 2

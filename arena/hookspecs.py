@@ -55,6 +55,12 @@ def register_commands(cli: Any) -> None:
     """Add click commands or groups to the ``arena`` CLI: ``cli.add_command(cmd)``."""
 
 
+@hookspec(firstresult=True)
+def recognize_file(data: Any, source: str) -> str | None:
+    """Given a YAML file's content that was passed as a league, say what it is if it is a file of
+    yours, as ``"KIND: FIX"`` (``"a study file: run it with 'arena study FILE'"``); None otherwise."""
+
+
 @hookspec
 def game_finished(record: Any) -> None:
     """Called in the process that writes results after each game, with its ``GameRecord``."""

@@ -81,17 +81,16 @@ class League:
     schedule: Schedule
     openings: Openings
     rules: GameRules
+    plugins: Plugins = field(repr=False)  #: what loaded it: hooks fire here, and workers load the same
     concurrency: int = 1
     games_in_flight: int = 1
     concurrency_default: bool = False  #: concurrency was not in the file: this machine's cores
     games_in_flight_default: bool = False  #: games_in_flight was not in the file
-    plugin_files: tuple[str, ...] = ()
     adjudication: dict[str, Any] | None = None
     raters: tuple[Any, ...] = ("glicko2",)  #: rater specs as written: 'glicko2' or {type: ..., options}
     anchors: dict[str, float] = field(default_factory=dict)  #: besides the anchors presets carry
     stop: StopRule | None = None  #: when the league ends before its schedule is played out
     text: str = ""  #: the file as read, copied into the run folder
-    plugins: Plugins | None = field(default=None, repr=False)  #: what loaded it (hooks fire here)
 
     def describe_concurrency(self) -> str:
         """``2 workers x 16 games in flight``, saying which of the two are defaults and why."""
@@ -145,20 +144,21 @@ def league_from_mapping(
     base = Base.coerce(base)
     if text is None:
         text = yaml.safe_dump(data, sort_keys=False)
-    if isinstance(data, dict) and {"experts", "train", "evaluate"} <= set(data):
-        raise ConfigError(f"{source} is a study file, not a league: run it with 'arena study {source}' "
-                          f"(--check to check it)")
+    plugins = plugins or load_plugins()
+    if isinstance(data, dict) and set(data) - set(TOP_LEVEL_KEYS):
+        # Another kind of file (a plugin's: a study) is better named than reported key by key.
+        hint = plugins.hook.recognize_file(data=data, source=source)
+        if hint:
+            kind, _, fix = hint.partition(": ")
+            raise ConfigError(f"{source} is {kind}, not a league: {fix}")
     data = mapping(source, "", data, set(TOP_LEVEL_KEYS))
 
     plugin_files = data.get("plugins") or []
     if not isinstance(plugin_files, list) or not all(isinstance(p, str) for p in plugin_files):
         raise key_error(source, "plugins", "must be a list of .py file paths")
-    plugin_files = tuple(str(_existing(source, f"plugins[{i}]", p, base)) for i, p in enumerate(plugin_files))
-    if plugins is None or plugin_files:
-        # The file's plugins come on top of those already loaded (``--plugin`` files), not instead.
-        before = plugins.files if plugins is not None else ()
-        plugin_files = tuple(dict.fromkeys(before + plugin_files))
-        plugins = load_plugins(plugin_files)
+    # The file's plugins come on top of those already loaded (``--plugin`` files, plugins registered in code).
+    plugins = plugins.with_files(
+        _existing(source, f"plugins[{i}]", p, base) for i, p in enumerate(plugin_files))
 
     name = str(data.get("name") or default_name)
     seed = check_seed(source, data.get("seed", 1))
@@ -203,7 +203,6 @@ def league_from_mapping(
             "games_in_flight", BATCHED_GAMES_IN_FLIGHT if roster.batched else 1)),
         concurrency_default="concurrency" not in data,
         games_in_flight_default="games_in_flight" not in data,
-        plugin_files=plugin_files,
         adjudication=adjudication,
         raters=tuple(raters),
         anchors=anchors,
@@ -336,7 +335,7 @@ def _sweep(template: PlayerSpec, source: str, key: str, plugins: Plugins) -> lis
         spec = resolve_spec(replace(template, options={**template.options, **combo}, name=None), plugins)
         player = build_player(spec, plugins)
         parts = NameParts(template.name if template.name is not None else player.name, spec.options,
-                          getattr(player, "option_abbreviations", {}))
+                          player.option_abbreviations)
         built.append((spec, player, parts, combo))
     names = distinct_names([parts for _, _, parts, _ in built])
     for index, name in enumerate(names):

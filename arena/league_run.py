@@ -180,12 +180,11 @@ class LeagueRun:
                     if self.plan is not None:
                         self.plan.record(record)
                     played += 1
-                    if league.plugins is not None:
-                        league.plugins.hook.game_finished(record=record)
+                    league.plugins.hook.game_finished(record=record)
                     on_record(record)
 
                 config = WorkerConfig(
-                    plugin_files=league.plugin_files,
+                    plugins=league.plugins.recipe,
                     rules=league.rules,
                     games_in_flight=league.games_in_flight,
                     event=league.name,

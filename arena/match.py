@@ -5,12 +5,12 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Collection, Iterable, Iterator
 
-from arena.driver import play_games
 import chess
 
+from arena.driver import play_games
 from arena.game import Game, GameRules, Side
 from arena.naming import NameParts, distinct_names
-from arena.openings import NoOpenings, Openings
+from arena.openings import NoOpenings, Opening, Openings
 from arena.player import Player
 from arena.plugins import Plugins
 from arena.record import GameRecord, PlayerEntry
@@ -38,7 +38,7 @@ def match_names(players: list[Player], specs: list[PlayerSpec]) -> list[str]:
     Players that nothing tells apart (``random`` and ``random``) are numbered: ``random-2``.
     """
     names = distinct_names([
-        NameParts(player.name, spec.options, getattr(player, "option_abbreviations", {}))
+        NameParts(player.name, spec.options, player.option_abbreviations)
         for player, spec in zip(players, specs)
     ])
     unique: list[str] = []
@@ -61,6 +61,13 @@ def make_side(player: Player, spec: PlayerSpec) -> Side:
         time_control=str(control) if control else None,
     )
     return Side(player, entry)
+
+
+def new_game(game_id: str, seed: int, white: Side, black: Side, rules: GameRules, opening: Opening,
+             event: str = "arena", round: str = "?") -> Game:
+    """A game about to start from ``opening`` (its moves are played as book moves)."""
+    return Game(game_id, seed, white, black, rules, round=round, event=event, start_fen=opening.fen,
+                opening=[chess.Move.from_uci(move) for move in opening.moves])
 
 
 class Match:
@@ -105,9 +112,8 @@ class Match:
                     continue
                 sides = [make_side(player, spec) for player, spec in zip(self._players, self.specs)]
                 white, black = sides if index % 2 == 0 else sides[::-1]
-                opening = openings.opening(index // 2)
-                yield Game(game_id, derive_seed(seed, game_id), white, black, rules, round=game_id,
-                           opening=[chess.Move.from_uci(move) for move in opening.moves], start_fen=opening.fen)
+                yield new_game(game_id, derive_seed(seed, game_id), white, black, rules,
+                               openings.opening(index // 2), round=game_id)
 
         for game in play_games(schedule()):
             record = game.record()

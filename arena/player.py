@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import chess
 
@@ -113,6 +113,8 @@ class Player:
     name: str = ""
     #: The time control the arena keeps for this player, or None for no clock.
     time_control: TimeControl | None = None
+    #: Short names for options in generated player names: ``{"temperature": "t"}`` gives ``model@t=0.5``.
+    option_abbreviations: ClassVar[dict[str, str]] = {}
 
     @property
     def batched(self) -> bool:

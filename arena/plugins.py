@@ -15,6 +15,7 @@ reported with a :class:`PluginWarning`.
 from __future__ import annotations
 
 import difflib
+import importlib
 import importlib.util
 import os
 import warnings
@@ -65,19 +66,63 @@ class PluginInfo:
     trainers: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class PluginRecipe:
+    """How to load the same plugins in another process (a league's workers): plain, picklable data.
+
+    Entry-point plugins are found again by every process. Local files are kept
+    as absolute paths; a plugin registered in code travels by its importable
+    name when it is a module, else as the object itself (pickled).
+    """
+
+    files: tuple[str, ...] = ()
+    extra: tuple[tuple[str, Any], ...] = ()  #: (plugin name, module name or plugin object)
+
+    def load(self) -> Plugins:
+        """A fresh plugin manager with these plugins."""
+        return load_plugins(self.files, [(name, _imported(ref)) for name, ref in self.extra])
+
+
+def _imported(ref: Any) -> Any:
+    return importlib.import_module(ref) if isinstance(ref, str) else ref
+
+
+def _reference(plugin: Any) -> Any:
+    """What stands for an in-code plugin in a :class:`PluginRecipe`: a module's name, else the plugin."""
+    if isinstance(plugin, ModuleType) and plugin.__name__ != "__main__":
+        return plugin.__name__
+    return plugin
+
+
 class Plugins:
     """A plugin manager and everything its plugins registered."""
 
-    def __init__(self, pm: pluggy.PluginManager, sources: dict[str, tuple[str | None, str]]):
+    def __init__(self, pm: pluggy.PluginManager, sources: dict[str, tuple[str | None, str]],
+                 recipe: PluginRecipe = PluginRecipe()):
         self.pm = pm
         self._sources = sources
+        self.recipe = recipe  #: how another process loads these same plugins
         self.players: dict[str, type] = {}
         self.raters: dict[str, Any] = {}
         self.trainers: dict[str, Any] = {}
         self._owners: dict[tuple[str, str], str] = {}
-        self.files: tuple[str, ...] = ()  #: the local plugin files loaded, as absolute paths
         for hook_name, kind in REGISTRATION_HOOKS.items():
             self._collect(hook_name, kind)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The local plugin files loaded, as absolute paths."""
+        return self.recipe.files
+
+    def with_files(self, files: Iterable[str | Path]) -> Plugins:
+        """These plugins plus the local plugin ``files`` (self when they are all loaded already).
+
+        A file already loaded is not loaded again: it would register its players twice.
+        """
+        new = tuple(file for file in _absolute(files) if file not in self.files)
+        if not new:
+            return self
+        return PluginRecipe(self.files + new, self.recipe.extra).load()
 
     @property
     def hook(self) -> Any:
@@ -181,6 +226,12 @@ def load_plugins(
             f"package {distribution.name}" if distribution else entry_point.value,
         )
 
+    # One file named twice (relative and absolute) is loaded once: twice, it would register its players twice.
+    unique: dict[str, str | Path] = {}
+    for file in plugin_files:
+        unique.setdefault(str(Path(file).resolve()), file)
+    plugin_files = list(unique.values())
+    extra = list(extra)
     for path in plugin_files:
         module = load_module_file(path)
         _register(pm, module, str(path))
@@ -195,9 +246,12 @@ def load_plugins(
         raise PluginError(
             f"plugin {pm.get_name(error.plugin)!r}: {error}; the hooks are {', '.join(hook_names())}"
         ) from error
-    plugins = Plugins(pm, sources)
-    plugins.files = tuple(str(Path(file).resolve()) for file in plugin_files)
-    return plugins
+    recipe = PluginRecipe(_absolute(plugin_files), tuple((name, _reference(plugin)) for name, plugin in extra))
+    return Plugins(pm, sources, recipe)
+
+
+def _absolute(files: Iterable[str | Path]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(Path(file).resolve()) for file in files))
 
 
 def _is_hook(name: str) -> bool:

@@ -19,12 +19,12 @@ from typing import Any, Callable, Iterable, Protocol
 import multiprocess
 from multiprocess.connection import Connection, wait
 
-from arena.driver import finish, play_step
-from arena.errors import ArenaError
-from arena.game import Game, GameRules
-from arena.match import make_side
+from arena.driver import Table
+from arena.errors import ArenaError, WorkerFailed
+from arena.game import GameRules
+from arena.match import make_side, new_game
 from arena.player import Player
-from arena.plugins import load_plugins
+from arena.plugins import PluginRecipe
 from arena.record import GameRecord
 from arena.schedule import ScheduledGame
 from arena.spec import PlayerSpec, build_player
@@ -37,17 +37,11 @@ MAX_WORKER_DEATHS = 10
 class WorkerConfig:
     """What a worker needs besides its games."""
 
-    plugin_files: tuple[str, ...]
+    plugins: PluginRecipe
     rules: GameRules
     games_in_flight: int
     event: str
     adjudication: dict[str, Any] | None = None
-
-
-class WorkerFailed(ArenaError):
-    """A worker reported an error that stops the league (e.g. a player that cannot start)."""
-
-    exit_code = 2
 
 
 def _worker_main(config: WorkerConfig, conn: Connection, parent_pid: int) -> None:
@@ -56,7 +50,7 @@ def _worker_main(config: WorkerConfig, conn: Connection, parent_pid: int) -> Non
     players: dict[str, Player] = {}
     adjudicator = None
     try:
-        plugins = load_plugins(config.plugin_files)
+        plugins = config.plugins.load()
         if config.adjudication:
             from arena.adjudication import Adjudicator
 
@@ -72,12 +66,12 @@ def _worker_main(config: WorkerConfig, conn: Connection, parent_pid: int) -> Non
                 conn.send(("player", name, player.describe()))
             return players[name]
 
-        running: list[Game] = []
+        table = Table(review=adjudicator.review if adjudicator is not None else None)
         stopping = False
-        while running or not stopping:
+        while table or not stopping:
             # Take new games without waiting while others are running; block briefly when idle.
-            while not stopping and len(running) < config.games_in_flight:
-                if not conn.poll(0 if running else 1.0):
+            while not stopping and len(table) < config.games_in_flight:
+                if not conn.poll(0 if table else 1.0):
                     if os.getppid() != parent_pid:
                         return  # the parent is gone (killed): stop rather than play for nobody
                     break
@@ -85,16 +79,13 @@ def _worker_main(config: WorkerConfig, conn: Connection, parent_pid: int) -> Non
                 if task is None:
                     stopping = True
                     break
-                running.append(_new_game(task, player_for(task.white), player_for(task.black), config))
-            if not running:
-                continue
-            moved = play_step(running)
-            if adjudicator is not None:
-                adjudicator.review(moved)
-            for game in [game for game in running if game.finished]:
-                running.remove(game)
-                finish(game)
-                conn.send(("record", game.record().to_dict()))
+                white, black = player_for(task.white), player_for(task.black)
+                table.add(new_game(task.game_id, task.seed, make_side(white, task.white),
+                                   make_side(black, task.black), config.rules, task.opening,
+                                   event=config.event, round=task.round))
+            if table:
+                for game in table.step():
+                    conn.send(("record", game.record().to_dict()))
     except ArenaError as error:
         conn.send(("error", str(error)))
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
@@ -109,22 +100,6 @@ def _worker_main(config: WorkerConfig, conn: Connection, parent_pid: int) -> Non
                 pass
         if adjudicator is not None:
             adjudicator.close()
-
-
-def _new_game(task: ScheduledGame, white: Player, black: Player, config: WorkerConfig) -> Game:
-    import chess
-
-    return Game(
-        task.game_id,
-        task.seed,
-        make_side(white, task.white),
-        make_side(black, task.black),
-        config.rules,
-        opening=[chess.Move.from_uci(move) for move in task.opening.moves],
-        event=config.event,
-        round=task.round,
-        start_fen=task.opening.fen,
-    )
 
 
 class _Worker:

@@ -20,6 +20,9 @@ STOCKFISH_ENV = "ARENA_STOCKFISH"
 ANCHORS_ENV = "ARENA_ANCHORS"
 ANCHORS_FILE = Path(__file__).with_name("anchors.yaml")
 EXTRA_DIRS = ("/usr/games", "/usr/local/games")
+#: The UCI options of every Stockfish arena starts by default (the ``stockfish`` preset, the
+#: adjudicator): one thread and a small hash each, since many run side by side.
+STOCKFISH_DEFAULTS = {"Threads": 1, "Hash": 16}
 
 
 def locate_engine(command: str) -> str:

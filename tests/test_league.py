@@ -475,7 +475,7 @@ def test_every_relative_path_in_a_league_is_relative_to_the_league_file(tmp_path
     league = load_league("project/leagues/league.yaml", plugins)
     root = tmp_path / "project"
     assert league.out == root / "runs" / "paths"
-    assert league.plugin_files == (str(root / "plug" / "pathy.py"),)
+    assert league.plugins.files == (str(root / "plug" / "pathy.py"),)
     assert league.openings.describe().startswith(f"file {root / 'books' / 'lines.pgn'} (1 opening)")
     by_name = {spec.name: spec for spec in league.players}
     # Same file name in two folders: the names show the shortest trailing part that differs.

@@ -163,7 +163,7 @@ def test_separately_installed_plugin_package(tmp_path):
 def test_every_hook_is_documented_in_the_readme():
     readme = (TESTS.parent / "README.md").read_text()
     hooks = [name for name in dir(arena.hookspecs) if hasattr(getattr(arena.hookspecs, name), "arena_spec")]
-    assert len(hooks) == 6
+    assert len(hooks) == 7
     for name in hooks:
         parameters = ", ".join(inspect.signature(getattr(arena.hookspecs, name)).parameters)
         heading = f"### `{name}({parameters})`"
@@ -297,3 +297,89 @@ def test_the_readme_documents_the_player_interface_a_plugin_author_needs():
     assert "as each game starts, before its first move" in section  # when describe() is called
     hooks = readme.split("\n## Hooks", 1)[1].split("\n## ", 1)[0]
     assert "PluginWarning" in hooks and "never called" in hooks
+
+
+# --- one plugin set in every process ------------------------------------------------------------------------
+
+GREETING_PLUGIN = '''
+import click
+import arena
+
+
+class Last(arena.Player):
+    def choose_one(self, request):
+        return list(request.board.legal_moves)[-1]
+
+
+@arena.hookimpl
+def register_players(register):
+    register("last", Last)
+
+
+@arena.hookimpl
+def register_commands(cli):
+    @cli.command("greet")
+    def greet():
+        """Say hello from a plugin file."""
+        click.echo("hello from a plugin file")
+'''
+
+
+def _two_worker_league(tmp_path: Path, player: str) -> Path:
+    league = tmp_path / "league.yaml"
+    league.write_text(
+        f"name: two\nconcurrency: 2\nout: run\nrules: {{max_moves: 8}}\n"
+        f"players: [{{type: {player}}}, {{type: random}}]\nschedule: {{type: round_robin, games: 4}}\n"
+    )
+    return league
+
+
+def test_a_plugin_file_before_the_command_plays_its_player_in_every_worker(tmp_path):
+    from click.testing import CliRunner
+
+    from arena.cli import cli
+
+    plugin = tmp_path / "greeting.py"
+    plugin.write_text(GREETING_PLUGIN)
+    league = _two_worker_league(tmp_path, "last")
+    done = CliRunner().invoke(cli, ["--plugin", str(plugin), "league", str(league), "--quiet"])
+    assert done.exit_code == 0, (done.output, done.exception)
+    records = list(read_records(tmp_path / "run"))
+    assert len(records) == 4 and {record.white.type for record in records} == {"last", "random"}
+
+
+def test_a_plugin_registered_in_code_reaches_the_workers(tmp_path):
+    from arena.league import load_league
+    from arena.league_run import LeagueRun
+
+    plugins = load_plugins(extra=[("throwaway", ThrowawayPlugin())])
+    league = load_league(_two_worker_league(tmp_path, "firstlegal"), plugins)
+    assert league.concurrency == 2
+    LeagueRun(league).play()
+    records = list(read_records(tmp_path / "run"))
+    assert len(records) == 4 and {record.black.type for record in records} == {"firstlegal", "random"}
+
+
+def test_a_plugin_file_on_the_command_line_adds_its_commands(tmp_path, capsys):
+    from arena.cli import main
+
+    plugin = tmp_path / "greeting.py"
+    plugin.write_text(GREETING_PLUGIN)
+    for argv in (["--plugin", str(plugin), "greet"], ["greet", f"--plugin={plugin}"]):
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        assert stopped.value.code == 0
+        assert "hello from a plugin file" in capsys.readouterr().out
+
+
+def test_a_league_file_with_plugins_keeps_those_registered_in_code(tmp_path):
+    from arena.league import load_league
+
+    rater = tmp_path / "rater.py"
+    rater.write_text("import arena\nfrom arena_plugins.raters import Glicko2Rater\n"
+                     "@arena.hookimpl\ndef register_raters(register):\n    register('again', Glicko2Rater)\n")
+    league = _two_worker_league(tmp_path, "firstlegal")
+    league.write_text(league.read_text() + f"plugins: [{rater.name}]\nraters: [again]\n")
+    loaded = load_league(league, load_plugins(extra=[("throwaway", ThrowawayPlugin())]))
+    assert "firstlegal" in loaded.plugins.players and "again" in loaded.plugins.raters
+    assert loaded.plugins.recipe.files == (str(rater.resolve()),)

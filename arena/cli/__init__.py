@@ -18,30 +18,30 @@ class AppContext:
 
     ``--plugin`` files come from before the command (``arena --plugin x.py play``)
     and after it (``arena play --plugin x.py``, see :func:`arena.cli.options.plugin_option`);
-    both land here, before the command first reads :attr:`plugins`.
+    both land here, before the command first reads :attr:`plugins`, on top of
+    ``base`` (the plugins :func:`main` loaded, whose commands are registered).
     """
 
     def __init__(self, plugin_files: tuple[str, ...] = (), base: Plugins | None = None):
         self._plugin_files = tuple(plugin_files)
         self._base = base
-        self._plugins = base if not plugin_files else None
+        self._plugins: Plugins | None = None
 
     @property
     def plugin_files(self) -> tuple[str, ...]:
-        """The local plugin files given with ``--plugin``, in order (worker processes load them too)."""
+        """The local plugin files given with ``--plugin``, in order."""
         return self._plugin_files
 
     def add_plugin_files(self, files: tuple[str, ...]) -> None:
         """Load ``files`` as plugins too (a command's own ``--plugin``)."""
-        if self._plugins is not None and self._plugins is not self._base:
+        if self._plugins is not None:
             raise RuntimeError("--plugin files must be added before the plugins are first used")
         self._plugin_files += tuple(file for file in files if file not in self._plugin_files)
-        self._plugins = None if self._plugin_files else self._base
 
     @property
     def plugins(self) -> Plugins:
         if self._plugins is None:
-            self._plugins = load_plugins(self._plugin_files)
+            self._plugins = (self._base or load_plugins()).with_files(self._plugin_files)
         return self._plugins
 
 
@@ -76,13 +76,31 @@ def _add_builtin_commands() -> None:
 _add_builtin_commands()
 
 
+def plugin_files_in(argv: list[str]) -> list[str]:
+    """The ``--plugin`` files named anywhere on a command line (``--plugin F`` or ``--plugin=F``).
+
+    Read before click parses the line, so that the commands those files add
+    exist when click looks the command up.
+    """
+    files = []
+    for index, word in enumerate(argv):
+        if word == "--":
+            break
+        if word == "--plugin" and index + 1 < len(argv):
+            files.append(argv[index + 1])
+        elif word.startswith("--plugin="):
+            files.append(word.partition("=")[2])
+    return files
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: load plugins, let them add commands, run, and turn ArenaError into a message."""
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        plugins = load_plugins()
+        plugins = load_plugins(plugin_files_in(args))
         plugins.hook.register_commands(cli=cli)
         add_plugin_option_everywhere(cli)  # the commands plugins add take --plugin like the built-in ones
-        return cli.main(args=argv, prog_name="arena", standalone_mode=True, obj=plugins)
+        return cli.main(args=args, prog_name="arena", standalone_mode=True, obj=plugins)
     except ArenaError as error:
         click.echo(f"arena: error: {error}", err=True)
         sys.exit(error.exit_code)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from arena.cli.options import plugin_option, with_plugin_files
+from arena.cli.options import plugin_option
 from arena.errors import ConfigError
 from arena.headtohead import HeadToHead, SprtSpec, format_progress, head_to_head, parse_sprt, sprt_state
 from arena.league import League, league_from_mapping
@@ -69,7 +69,6 @@ def compare(app, args, sprt_text, max_games, openings_text, concurrency, games_i
                                  param_hint="--max-games")
     league = compare_league(args[0], args[1], app.plugins, spec, max_games, openings_text, concurrency,
                             games_in_flight, max_moves, seed, out)
-    league = with_plugin_files(league, app.plugin_files)
     _play(league, spec, fresh, report_every, as_json)
 
 

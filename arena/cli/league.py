@@ -10,7 +10,7 @@ from typing import Protocol
 import click
 from tqdm import tqdm
 
-from arena.cli.options import plugin_option, with_plugin_files
+from arena.cli.options import plugin_option
 from arena.league import League, load_league
 from arena.league_run import LeagueRun
 from arena.rate import build_raters, games_of, rate_and_report, white_advantage_lines
@@ -55,7 +55,7 @@ class _Leader:
 @click.pass_obj
 def league(app, league_file, out, fresh, quiet):
     """Play a league from a YAML file; run it again to resume after an interruption."""
-    run_league(with_plugin_files(load_league(league_file, app.plugins, out), app.plugin_files), fresh, quiet)
+    run_league(load_league(league_file, app.plugins, out), fresh, quiet)
 
 
 def run_league(spec: League, fresh: bool = False, quiet: bool = False) -> LeagueRun:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 import click
-
-if TYPE_CHECKING:
-    from arena.league import League
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -57,17 +52,3 @@ def add_plugin_option_everywhere(command: click.Command) -> None:
             add_plugin_option_everywhere(sub)
     elif not accepts_plugin_option(command):
         plugin_option(command)
-
-
-def with_plugin_files(league: League, plugin_files: tuple[str, ...]) -> League:
-    """``league`` with the ``--plugin`` files added to those its worker processes load.
-
-    The league was validated with those plugins in this process; without this its
-    workers would load only the league file's ``plugins:`` and not know the players.
-    """
-    extra = tuple(str(Path(file).resolve()) for file in plugin_files)
-    known = {str(Path(file).resolve()) for file in league.plugin_files}
-    extra = tuple(file for file in extra if file not in known)  # one file loaded twice registers twice
-    if not extra:
-        return league
-    return dataclasses.replace(league, plugin_files=extra + tuple(league.plugin_files))

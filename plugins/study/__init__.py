@@ -160,3 +160,10 @@ def _data_summary(config) -> str:
 @hookimpl
 def register_commands(cli):
     cli.add_command(study_command)
+
+
+@hookimpl
+def recognize_file(data, source):
+    if isinstance(data, dict) and {"experts", "train", "evaluate"} <= set(data):
+        return f"a study file: run it with 'arena study {source}' (--check to check it)"
+    return None
