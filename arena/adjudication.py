@@ -22,7 +22,7 @@ import chess.engine
 
 from arena.errors import ConfigError
 from arena.game import Game
-from arena.record import Termination
+from arena.record import Result, Termination
 from arena_engines import STOCKFISH_DEFAULTS, locate_engine, locate_stockfish
 
 KEYS = {"engine", "nodes", "resign", "draw", "cap_margin"}
@@ -114,19 +114,20 @@ class Adjudicator:
                 streak = self._resign_streak.get(game.game_id, 0) + 1 if abs(score) >= resign["score"] else 0
                 self._resign_streak[game.game_id] = streak
                 if streak >= resign["moves"]:
-                    winner = "1-0" if score > 0 else "0-1"
-                    game.adjudicate(winner, Termination.ADJUDICATION, f"evaluation {score:+d} cp for {streak} plies")
+                    result = Result.win_for(chess.WHITE if score > 0 else chess.BLACK)
+                    game.adjudicate(result, Termination.ADJUDICATION, f"evaluation {score:+d} cp for {streak} plies")
                     continue
             if draw and game.board.fullmove_number >= draw["from_move"]:
                 streak = self._draw_streak.get(game.game_id, 0) + 1 if abs(score) <= draw["score"] else 0
                 self._draw_streak[game.game_id] = streak
                 if streak >= draw["moves"]:
-                    game.adjudicate("1/2-1/2", Termination.ADJUDICATION, f"evaluation within {draw['score']} cp for {streak} plies")
+                    game.adjudicate(Result.DRAW, Termination.ADJUDICATION, f"evaluation within {draw['score']} cp for {streak} plies")
 
     def _decide_cap(self, game: Game) -> None:
         score = self.evaluate(game.board)
         margin = self.config["cap_margin"]
-        result = "1-0" if score >= margin else "0-1" if score <= -margin else "1/2-1/2"
+        winner = chess.WHITE if score >= margin else chess.BLACK if score <= -margin else None
+        result = Result.DRAW if winner is None else Result.win_for(winner)
         detail = game.detail.replace(", not evaluated", "")
         game.adjudicate(result, game.termination or Termination.MOVE_CAP, f"{detail}, evaluation {score:+d} cp")
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Literal
 
 import chess
 
 from arena import __version__
-from arena.player import Clock, MoveReply, MoveRequest, Player
-from arena.record import GameRecord, MoveRecord, PlayerEntry, SideStats, Termination
+from arena.player import Clock, Failure, MoveReply, MoveRequest, Player
+from arena.record import GameRecord, MoveRecord, PlayerEntry, Result, SideStats, Termination
 
 _BOARD_TERMINATIONS = {
     chess.Termination.CHECKMATE: Termination.CHECKMATE,
@@ -31,11 +32,16 @@ class GameRules:
     """Limits and fault policy for a game."""
 
     #: Stop after this many full moves (the paper: 89) and score ``move_cap_result``:
-    #: a result such as "1/2-1/2", or "eval" for an adjudicator to decide.
+    #: a result (its text, such as "1/2-1/2", is read as one), or "eval" for an adjudicator to decide.
     max_moves: int | None = None
-    move_cap_result: str = "1/2-1/2"
+    move_cap_result: Result | Literal["eval"] = Result.DRAW
     #: Replies to one position that may be illegal before the game is forfeited (the paper: 5).
     illegal_attempts: int = 1
+
+    def __post_init__(self) -> None:
+        # Parse the text callers pass once, here, so a bad result fails when the rules are made.
+        if self.move_cap_result != "eval":
+            object.__setattr__(self, "move_cap_result", Result.parse(self.move_cap_result))
 
 
 @dataclass
@@ -76,7 +82,7 @@ class Game:
         for move in opening:
             self.moves.append(MoveRecord(move.uci(), self.board.san(move), book=True))
             self.board.push(move)
-        self.result: str | None = None
+        self.result: Result | None = None
         self.termination: Termination | None = None
         self.detail = ""
         self._attempt = 0
@@ -127,7 +133,7 @@ class Game:
         if reply.failure is not None:
             self._fail(color, reply)
         elif reply.resign:
-            self._end(_loss(color), Termination.RESIGNATION, f"{side.entry.name} resigns")
+            self._end(Result.loss_for(color), Termination.RESIGNATION, f"{side.entry.name} resigns")
         elif reply.move is None or not self.board.is_legal(reply.move):
             self._illegal_attempt(color, reply)
         else:
@@ -155,20 +161,21 @@ class Game:
     def _check_board(self) -> None:
         outcome = self.board.outcome(claim_draw=False)
         if outcome is not None:
-            self._end(outcome.result(), _BOARD_TERMINATIONS[outcome.termination])
+            self._end(Result.parse(outcome.result()), _BOARD_TERMINATIONS[outcome.termination])
         elif self.board.is_repetition(3):
-            self._end("1/2-1/2", Termination.THREEFOLD_REPETITION)
+            self._end(Result.DRAW, Termination.THREEFOLD_REPETITION)
         elif self.board.is_fifty_moves():
-            self._end("1/2-1/2", Termination.FIFTY_MOVES)
+            self._end(Result.DRAW, Termination.FIFTY_MOVES)
         elif self.rules.max_moves and self.board.ply() >= 2 * self.rules.max_moves:
             self._cap(Termination.MOVE_CAP, f"move cap {self.rules.max_moves}")
 
     def _cap(self, termination: Termination, detail: str) -> None:
         """End a game that may not go on (move cap, full context) by the rules' move-cap result."""
-        if self.rules.move_cap_result == "eval":
-            self._end("1/2-1/2", termination, f"{detail}, not evaluated")
+        cap_result = self.rules.move_cap_result
+        if cap_result == "eval":
+            self._end(Result.DRAW, termination, f"{detail}, not evaluated")
         else:
-            self._end(self.rules.move_cap_result, termination, detail)
+            self._end(cap_result, termination, detail)
 
     def _illegal_attempt(self, color: chess.Color, reply: MoveReply) -> None:
         side = self.sides[color]
@@ -185,32 +192,36 @@ class Game:
 
     def _fail(self, color: chess.Color, reply: MoveReply) -> None:
         side = self.sides[color]
-        if reply.failure == "context_full":
-            self._cap(Termination.CONTEXT_FULL, reply.detail or "context full")
-            return
-        if reply.failure == "crash":
-            side.stats.crashes += 1
-            termination = Termination.CRASH
-        elif reply.failure == "timeout":
-            side.stats.timeouts += 1
-            termination = Termination.TIME_FORFEIT if side.remaining is not None else Termination.TIMEOUT
-        else:
-            side.stats.errors += 1
-            termination = Termination.PLAYER_ERROR
+        match reply.failure:
+            case Failure.CONTEXT_FULL:
+                self._cap(Termination.CONTEXT_FULL, reply.detail or "context full")
+                return
+            case Failure.CRASH:
+                side.stats.crashes += 1
+                termination = Termination.CRASH
+            case Failure.TIMEOUT:
+                side.stats.timeouts += 1
+                termination = Termination.TIME_FORFEIT if side.remaining is not None else Termination.TIMEOUT
+            case Failure.ERROR:
+                side.stats.errors += 1
+                termination = Termination.PLAYER_ERROR
+            case unknown:
+                # MoveReply admits Failure members only: a new member must be handled above.
+                raise AssertionError(f"unhandled failure {unknown!r}")
         self._forfeit(color, termination, f"{side.entry.name}: {reply.detail or reply.failure}")
 
     def _forfeit(self, color: chess.Color, termination: Termination, detail: str) -> None:
         # A side that cannot be mated cannot lose on time: the game is a draw.
         if termination is Termination.TIME_FORFEIT and self.board.has_insufficient_material(not color):
-            self._end("1/2-1/2", termination, detail + "; opponent cannot mate")
+            self._end(Result.DRAW, termination, detail + "; opponent cannot mate")
         else:
-            self._end(_loss(color), termination, detail)
+            self._end(Result.loss_for(color), termination, detail)
 
-    def adjudicate(self, result: str, termination: Termination, detail: str) -> None:
+    def adjudicate(self, result: Result, termination: Termination, detail: str) -> None:
         """End (or, at the move cap, decide) the game on an adjudicator's word."""
         self._end(result, termination, detail)
 
-    def _end(self, result: str, termination: Termination, detail: str = "") -> None:
+    def _end(self, result: Result, termination: Termination, detail: str = "") -> None:
         self.result, self.termination, self.detail = result, termination, detail
 
     def record(self) -> GameRecord:
@@ -236,10 +247,6 @@ class Game:
             finished_at=_now(),
             arena_version=__version__,
         )
-
-
-def _loss(color: chess.Color) -> str:
-    return "0-1" if color == chess.WHITE else "1-0"
 
 
 def _increment(player: Player) -> float:

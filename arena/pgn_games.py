@@ -11,13 +11,9 @@ import chess.pgn
 
 from arena.errors import ConfigError
 from arena.ratings import GameResult
+from arena.record import Result, Termination, forfeit_of
 from arena.spec import parse_player_spec
 from arena.standings import game_text, pair_of
-
-SCORES = {"1-0": 1.0, "0-1": 0.0, "1/2-1/2": 0.5}
-#: PGN Termination values (lower case) that mean a game was lost by a fault, not on the board.
-ILLEGAL_TERMINATIONS = {"rules infraction", "illegal_move"}
-FAULT_TERMINATIONS = {"abandoned", "time forfeit", "emergency", "crash", "timeout", "time_forfeit", "player_error"}
 
 
 class QuietGameBuilder(chess.pgn.GameBuilder):
@@ -147,28 +143,38 @@ def read_pgn_games(path: str | Path) -> PgnGames:
     with handle:
         for number, game in read_games(handle):
             headers = game.headers
-            white, black, result = headers.get("White", "?"), headers.get("Black", "?"), headers.get("Result", "*")
+            white, black = headers.get("White", "?"), headers.get("Black", "?")
+            result_tag = headers.get("Result", "*")
+            result = _result_of(result_tag)
             where = _game_label(number, headers)
             # A game without a result cannot be rated whatever else is wrong with it, so that comes
             # first: a file of openings is then "N without a result", not N missing names.
             if game.errors:
                 games.skipped.append(Skipped(number, where, UNREADABLE, str(game.errors[0])))
-            elif result not in SCORES:
-                games.skipped.append(Skipped(number, where, NO_RESULT, f"no result ({result!r})"))
+            elif result is None:
+                games.skipped.append(Skipped(number, where, NO_RESULT, f"no result ({result_tag!r})"))
             elif "?" in (white, black) or not white or not black:
                 games.skipped.append(Skipped(number, where, NO_NAME, "a player's name is missing"))
             else:
-                termination = headers.get("ArenaTermination", headers.get("Termination", "")).lower()
-                forfeit = "illegal" if termination in ILLEGAL_TERMINATIONS else (
-                    "fault" if termination in FAULT_TERMINATIONS else None)
+                # arena's own tag first: it tells apart what the PGN standard's values merge.
+                tag = headers.get("ArenaTermination", headers.get("Termination", ""))
+                forfeit = forfeit_of(Termination.from_pgn(tag), result)
                 moves = game_text(headers.get("FEN"), [move.uci() for move in game.mainline_moves()])
                 pair = pair_of(headers.get("GameId", ""))
-                games.results.append(GameResult(white, black, SCORES[result], forfeit, moves, pair))
+                games.results.append(GameResult(white, black, result.white_points, forfeit, moves, pair))
                 for color, name in (("White", white), ("Black", black)):
                     games.players.setdefault(name, _player_facts(headers, color))
     if number == 0:
         raise ConfigError(f"{path} holds no PGN games")
     return games
+
+
+def _result_of(tag: str) -> Result | None:
+    """The game's result, or None for "*" (unfinished) and any other text that is not a result."""
+    try:
+        return Result.parse(tag)
+    except ValueError:
+        return None
 
 
 def _game_label(number: int, headers: chess.pgn.Headers) -> str:

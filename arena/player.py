@@ -7,6 +7,7 @@ implement :meth:`Player.choose_one` and inherit the batch loop.
 
 from __future__ import annotations
 
+import enum
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -73,25 +74,49 @@ class MoveRequest:
     clock: Clock | None = None
 
 
+class Failure(str, enum.Enum):
+    """What went wrong when a player could not answer with a move."""
+
+    CRASH = "crash"  #: the engine process died: the game is forfeited
+    TIMEOUT = "timeout"  #: no answer in time: forfeited
+    ERROR = "error"  #: anything else the player could not do: forfeited
+    CONTEXT_FULL = "context_full"  #: a model's context cannot hold the game: it ends by the move-cap rule
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass
 class MoveReply:
     """A player's answer to one request.
 
     Exactly one of: a ``move`` (legality is checked by the arena), ``resign``,
-    or a ``failure`` naming what went wrong (``"crash"``, ``"timeout"`` or
-    ``"error"``, or ``"context_full"`` from a model whose context cannot hold
-    the game: it ends by the move-cap rule). ``text`` keeps raw output that did not parse as a move.
+    or a ``failure`` naming what went wrong: a :class:`Failure`, or its value
+    (``"crash"``, ``"timeout"``, ``"error"`` or ``"context_full"``), which is
+    turned into the member; any other value raises at once, so a misspelled
+    one cannot pass for another. ``text`` keeps raw output that did not parse as a move.
     ``info`` carries per-move facts (nodes, score, log-probability, ...) that
     end up in games.jsonl.
     """
 
     move: chess.Move | None = None
     resign: bool = False
-    failure: str | None = None
+    failure: Failure | None = None
     detail: str = ""
     text: str | None = None
     elapsed: float | None = None
     info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.failure is None or isinstance(self.failure, Failure):
+            return
+        allowed = ", ".join(repr(failure.value) for failure in Failure)
+        if not isinstance(self.failure, str):
+            raise TypeError(f"MoveReply failure must be a Failure or one of {allowed}, not {self.failure!r}")
+        try:
+            self.failure = Failure(self.failure)
+        except ValueError:
+            raise ValueError(f"MoveReply failure {self.failure!r} is not one of {allowed}") from None
 
 
 class Player:

@@ -12,6 +12,62 @@ import chess.pgn
 from arena.spec import format_options
 
 
+class Result(str, enum.Enum):
+    """A finished game's result, valued as PGN writes it (so games.jsonl and games.pgn keep their text)."""
+
+    WHITE_WINS = "1-0"
+    BLACK_WINS = "0-1"
+    DRAW = "1/2-1/2"
+
+    def __str__(self) -> str:
+        # The PGN text, also in f-strings (a str-valued Enum would print "Result.DRAW").
+        return self.value
+
+    @classmethod
+    def parse(cls, text: str) -> Result:
+        """The result ``text`` names: "1-0", "0-1" or "1/2-1/2"; ValueError for anything else ("*" too)."""
+        try:
+            return cls(text)
+        except ValueError:
+            allowed = ", ".join(result.value for result in cls)
+            raise ValueError(f"{text!r} is not a game result; expected one of {allowed}") from None
+
+    @classmethod
+    def win_for(cls, color: chess.Color) -> Result:
+        """The result of a game won by ``color``."""
+        return cls.WHITE_WINS if color == chess.WHITE else cls.BLACK_WINS
+
+    @classmethod
+    def loss_for(cls, color: chess.Color) -> Result:
+        """The result of a game lost by ``color``."""
+        return cls.win_for(not color)
+
+    @property
+    def winner(self) -> chess.Color | None:
+        """The winning colour, or None for a draw (as :attr:`chess.Outcome.winner`)."""
+        return {Result.WHITE_WINS: chess.WHITE, Result.BLACK_WINS: chess.BLACK}.get(self)
+
+    @property
+    def white_points(self) -> float:
+        """White's points: 1, 0.5 or 0."""
+        winner = self.winner
+        return 0.5 if winner is None else float(winner == chess.WHITE)
+
+    def points_for(self, color: chess.Color) -> float:
+        """The points of ``color``: 1, 0.5 or 0."""
+        return self.white_points if color == chess.WHITE else 1.0 - self.white_points
+
+
+class Forfeit(str, enum.Enum):
+    """How a game lost through a fault was lost; standings count the two kinds apart."""
+
+    ILLEGAL = "illegal"  #: too many illegal or unparsable moves
+    FAULT = "fault"  #: a crash, timeout, time forfeit or error
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class Termination(str, enum.Enum):
     """Why a game ended."""
 
@@ -38,9 +94,24 @@ class Termination(str, enum.Enum):
         return _PGN_TERMINATION.get(self, "normal")
 
     @property
+    def forfeit(self) -> Forfeit | None:
+        """Which kind of fault ends a game this way, or None when it ends on the board or by a rule."""
+        return _FORFEITS.get(self)
+
+    @property
     def is_forfeit(self) -> bool:
         """True when the game was lost through a fault rather than on the board."""
-        return self in _FORFEITS
+        return self.forfeit is not None
+
+    @classmethod
+    def from_pgn(cls, value: str) -> Termination | None:
+        """The termination a PGN tag names: arena's own value (the ArenaTermination tag) or the PGN
+        standard's Termination value, case aside; None for "normal" and values arena does not know."""
+        value = value.strip().lower()
+        try:
+            return cls(value)
+        except ValueError:
+            return _FROM_PGN.get(value)
 
 
 _PGN_TERMINATION = {
@@ -52,13 +123,29 @@ _PGN_TERMINATION = {
     Termination.TIMEOUT: "time forfeit",
     Termination.PLAYER_ERROR: "emergency",
 }
-_FORFEITS = {
-    Termination.ILLEGAL_MOVE,
-    Termination.CRASH,
-    Termination.TIME_FORFEIT,
-    Termination.TIMEOUT,
-    Termination.PLAYER_ERROR,
+#: The PGN standard's Termination values that name a fault, read back (the other direction of
+#: ``_PGN_TERMINATION``; "adjudication" is arena's own value too, "normal" says nothing).
+_FROM_PGN = {
+    "rules infraction": Termination.ILLEGAL_MOVE,
+    "abandoned": Termination.CRASH,
+    "time forfeit": Termination.TIME_FORFEIT,
+    "emergency": Termination.PLAYER_ERROR,
 }
+_FORFEITS = {
+    Termination.ILLEGAL_MOVE: Forfeit.ILLEGAL,
+    Termination.CRASH: Forfeit.FAULT,
+    Termination.TIME_FORFEIT: Forfeit.FAULT,
+    Termination.TIMEOUT: Forfeit.FAULT,
+    Termination.PLAYER_ERROR: Forfeit.FAULT,
+}
+
+
+def forfeit_of(termination: Termination | None, result: Result) -> Forfeit | None:
+    """How the loser of a game lost it through a fault; None for a loss on the board and for a draw
+    (a time forfeit against a side that cannot mate is drawn: nobody lost)."""
+    if termination is None or result is Result.DRAW:
+        return None
+    return termination.forfeit
 
 
 @dataclass
@@ -97,13 +184,16 @@ class MoveRecord:
 
 @dataclass
 class GameRecord:
-    """Everything known about one finished game; one line of games.jsonl."""
+    """Everything known about one finished game; one line of games.jsonl.
+
+    ``result`` may be given as its text ("1-0"): it is read as a :class:`Result`.
+    """
 
     game_id: str
     seed: int
     white: PlayerEntry
     black: PlayerEntry
-    result: str
+    result: Result
     termination: Termination
     moves: list[MoveRecord] = field(default_factory=list)
     detail: str = ""
@@ -116,6 +206,10 @@ class GameRecord:
     finished_at: str = ""
     arena_version: str = ""
 
+    def __post_init__(self) -> None:
+        # Records are also built from a result's text ("1-0"): read it here, once, so it is a Result.
+        self.result = Result.parse(self.result)
+
     @property
     def plies(self) -> int:
         """Number of half-moves played, opening included."""
@@ -124,16 +218,24 @@ class GameRecord:
     @property
     def winner(self) -> str | None:
         """The winner's name, or None for a draw."""
-        return {"1-0": self.white.name, "0-1": self.black.name}.get(self.result)
+        color = self.result.winner
+        if color is None:
+            return None
+        return self.white.name if color == chess.WHITE else self.black.name
+
+    @property
+    def forfeit(self) -> Forfeit | None:
+        """How the loser lost through a fault, or None (see :func:`forfeit_of`)."""
+        return forfeit_of(self.termination, self.result)
 
     def score_for(self, name: str) -> float:
         """Points scored by the player called ``name`` (1, 0.5 or 0)."""
-        white = {"1-0": 1.0, "0-1": 0.0}.get(self.result, 0.5)
-        return white if name == self.white.name else 1.0 - white
+        return self.result.points_for(chess.WHITE if name == self.white.name else chess.BLACK)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; :meth:`from_dict` reads it back."""
         data = asdict(self)
+        data["result"] = self.result.value
         data["termination"] = self.termination.value
         data["plies"] = self.plies
         return data
@@ -175,7 +277,7 @@ class GameRecord:
         headers["Round"] = self.round
         headers["White"] = self.white.name
         headers["Black"] = self.black.name
-        headers["Result"] = self.result
+        headers["Result"] = self.result.value
         headers["Termination"] = self.termination.pgn_value
         headers["PlyCount"] = str(self.plies)
         headers["TimeControl"] = _pgn_time_control(self.white, self.black)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+import traceback
 import types
 import typing
 from dataclasses import dataclass, field, replace
@@ -24,22 +25,11 @@ from typing import Any
 
 import yaml
 
-from arena.errors import ConfigError
+from arena.errors import ConfigError, PluginError
+from arena.options import FilePath, did_you_mean, validate_options
 from arena.player import Player
 from arena.plugins import Plugins
 from arena.yaml_checks import Base, parse_yaml, read_yaml
-
-
-class FilePath(str):
-    """The type to annotate an option with when it names a file that must exist.
-
-    ``def __init__(self, *, checkpoint: FilePath, ...)``: a relative value
-    from a league, study or player file is read relative to that file's
-    folder (from the command line, relative to the current directory), and a
-    missing file is reported before any game, with the folder it was looked
-    for in (whether it is the right kind of file the plugin checks). The
-    option still arrives as a plain ``str``: absolute when it came from a file.
-    """
 
 
 @dataclass(frozen=True)
@@ -144,25 +134,35 @@ def build_player(spec: PlayerSpec, plugins: Plugins) -> Player:
 
 
 def build_registered(table: dict[str, Any], kind: str, spec: PlayerSpec) -> Any:
-    """Instantiate ``table[spec.type]`` (a player or rater class) with the spec's options checked."""
+    """Instantiate ``table[spec.type]`` (a player or rater class) with the spec's options checked.
+
+    The options are checked against the constructor's declared keyword arguments
+    (:mod:`arena.options`) first, so a TypeError or ValueError the constructor
+    then raises is a bug of its plugin (:class:`PluginError`), not the user's.
+    """
     cls = table.get(spec.type)
     if cls is None:
         known = ", ".join(sorted(table)) or f"none (no {kind} plugin loaded)"
         raise ConfigError(f"{spec.source}: unknown {kind} type {spec.type!r}; known types: {known}")
     accepted = accepted_options(cls)
-    unknown = sorted(set(spec.options) - set(accepted))
+    unknown = sorted(set(spec.options) - set(accepted), key=str)
     if unknown:
         raise ConfigError(
-            f"{spec.source}: {kind} {spec.type!r} has no option {', '.join(map(repr, unknown))}; "
-            f"its options are: {', '.join(accepted) or 'none'}"
+            f"{spec.source}: {kind} {spec.type!r} has no option {', '.join(map(repr, unknown))}"
+            f"{did_you_mean(map(str, unknown), accepted)}; its options are: {', '.join(accepted) or 'none'}"
         )
     options = resolve_paths(cls, spec)
     try:
-        return cls(**options)
+        return cls(**validate_options(cls, options))
     except ConfigError as error:
         raise type(error)(f"{spec.source}: {kind} {spec.describe()!r}: {error}") from None
     except (TypeError, ValueError) as error:
-        raise ConfigError(f"{spec.source}: {kind} {spec.describe()!r}: {error}") from error
+        # The options passed their declared types: what the constructor then trips over is the plugin's bug.
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        raise PluginError(
+            f"plugin bug in {kind} type {spec.type!r}: {type(error).__name__}: {error} "
+            f"(at {frame.filename}:{frame.lineno})"
+        ) from error
 
 
 def accepted_options(cls: type) -> list[str]:
@@ -223,7 +223,7 @@ def path_options(cls: type) -> tuple[tuple[str, bool], ...]:
 
 
 def _path_kind(annotation: Any) -> str | None:
-    """'file' for :class:`FilePath`, 'path' for :class:`pathlib.Path`, looking inside ``X | None``; else None."""
+    """'file' for :class:`FilePath`, 'path' for :class:`pathlib.Path`, looking inside ``X | None`` and Annotated."""
     if isinstance(annotation, str):
         if re.search(r"\bFilePath\b", annotation):
             return "file"
@@ -232,6 +232,8 @@ def _path_kind(annotation: Any) -> str | None:
         if issubclass(annotation, FilePath):
             return "file"
         return "path" if issubclass(annotation, PurePath) else None
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _path_kind(typing.get_args(annotation)[0])
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         kinds = {_path_kind(arg) for arg in typing.get_args(annotation)} - {None}
         return "file" if "file" in kinds else kinds.pop() if kinds else None

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterable
 
 from arena.ratings import GameResult, Rating
-from arena.record import GameRecord, Termination
+from arena.record import Forfeit, GameRecord
 
 STANDINGS_FILES = ("standings.csv", "standings.json", "standings.md")
 
@@ -38,7 +38,7 @@ class Standing:
         """Points per game, 0..1."""
         return self.points / self.games if self.games else 0.0
 
-    def add(self, points: float, forfeit: str | None = None) -> None:
+    def add(self, points: float, forfeit: Forfeit | str | None = None) -> None:
         """Count one game in which this player scored ``points``; ``forfeit`` says how a loss was lost."""
         self.games += 1
         if points == 1.0:
@@ -47,9 +47,9 @@ class Standing:
             self.draws += 1
         else:
             self.losses += 1
-            if forfeit == "illegal":
+            if forfeit == Forfeit.ILLEGAL:
                 self.illegal_forfeits += 1
-            elif forfeit == "fault":
+            elif forfeit == Forfeit.FAULT:
                 self.fault_forfeits += 1
 
 
@@ -57,15 +57,9 @@ def results_of(records: Iterable[GameRecord]) -> list[GameResult]:
     """The rating view of game records: players, White's points, and how a fault lost the game."""
     results = []
     for record in records:
-        forfeit = None
-        if record.termination is Termination.ILLEGAL_MOVE:
-            forfeit = "illegal"
-        elif record.termination.is_forfeit and record.result != "1/2-1/2":
-            forfeit = "fault"
-        score = {"1-0": 1.0, "0-1": 0.0}.get(record.result, 0.5)
         moves = game_text(record.start_fen, [move.uci for move in record.moves])
-        results.append(GameResult(record.white.name, record.black.name, score, forfeit, moves,
-                                  pair_of(record.game_id)))
+        results.append(GameResult(record.white.name, record.black.name, record.result.white_points,
+                                  record.forfeit, moves, pair_of(record.game_id)))
     return results
 
 

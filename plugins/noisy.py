@@ -22,36 +22,46 @@ habits do, and their games keep returning to the same positions.
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import chess
 import chess.polyglot
+from pydantic import Field
 
-from arena import ConfigError, MoveReply, MoveRequest, Player, hookimpl
+from arena import MoveReply, MoveRequest, Player, hookimpl
+from arena.options import Wording, checked_options
 from arena.seeds import derive_seed
 from arena.spec import PlayerSpec, build_player, parse_player_spec, spec_from_mapping
 
 
-#: How a noisy player picks its mistake: afresh each time, or always the same one in a position.
-MISTAKES = ("random", "habitual")
-
-
+@checked_options
 class NoisyPlayer(Player):
     """Plays a uniformly random legal move with probability ``epsilon``, else the wrapped player's move."""
 
-    def __init__(self, *, player: str | dict[str, Any], epsilon: float, mistakes: str = "random") -> None:
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 <= epsilon <= 1:
-            raise ConfigError(f"option epsilon={epsilon!r} must be a probability from 0 to 1")
-        if mistakes not in MISTAKES:
-            raise ConfigError(f"option mistakes={mistakes!r} must be one of {', '.join(MISTAKES)}")
+    def __init__(
+        self,
+        *,
+        player: Annotated[
+            str | dict[str, Any],
+            Field(description="the player whose moves are replaced"),
+            Wording("a player spec such as 'stockfish:skill=3' or a mapping"),
+        ],
+        epsilon: Annotated[
+            float,
+            Field(ge=0, le=1, description="the chance that a move is a random legal one"),
+            Wording("a probability from 0 to 1"),
+        ],
+        mistakes: Annotated[
+            Literal["random", "habitual"],
+            Field(description="random: a fresh mistake each time; habitual: the same one in a position"),
+        ] = "random",
+    ) -> None:
         self.mistakes = mistakes
         if isinstance(player, str):
             self.inner_spec: PlayerSpec = parse_player_spec(player)
-        elif isinstance(player, dict):
-            self.inner_spec = spec_from_mapping(player, "option player")
         else:
-            raise ConfigError("option player must be a player spec such as 'stockfish:skill=3' or a mapping")
-        self.epsilon = float(epsilon)
+            self.inner_spec = spec_from_mapping(player, "option player")
+        self.epsilon = epsilon
         self.inner: Player | None = None
 
     def attach(self, plugins: Any) -> None:

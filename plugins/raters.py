@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Annotated, Mapping, Sequence
 
 import glicko2
 import numpy as np
+from pydantic import Field
 
 from arena import hookimpl
-from arena.errors import ConfigError
+from arena.options import checked_options
 from arena.ratings import (Z95, GameResult, LogisticFit, PairTable, Rater, Rating, WhiteAdvantage,
                            fit_logistic, intervals)
 
@@ -32,22 +33,14 @@ def _ratings(table: PairTable, values: np.ndarray, low: np.ndarray, high: np.nda
     return sorted(rows, key=lambda row: -row.rating)
 
 
-def _positive(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ConfigError(f"option {name}={value!r} must be a positive number")
-    return float(value)
-
-
-def _flag(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"option {name}={value!r} must be true or false")
-    return value
-
-
 #: Spread of the population prior (see arena.ratings): weak, so the games decide wherever they can.
 PRIOR_SD = 1000.0
 
+PriorSD = Annotated[float, Field(gt=0, description="spread of the population prior, in rating points")]
+WhiteAdvantageOption = Annotated[bool, Field(description="fit White's first-move advantage too")]
 
+
+@checked_options
 class Glicko2Rater(Rater):
     """One order-independent fit of all games at once under the Glicko-2 (logistic) model, anchors fixed.
 
@@ -67,9 +60,9 @@ class Glicko2Rater(Rater):
 
     description = "joint Glicko-2 fit of all games, anchors fixed, 95% intervals from the posterior"
 
-    def __init__(self, *, prior_rd: float = PRIOR_SD, white_advantage: bool = True):
-        self.prior_rd = _positive("prior_rd", prior_rd)
-        self.fit_white = _flag("white_advantage", white_advantage)
+    def __init__(self, *, prior_rd: PriorSD = PRIOR_SD, white_advantage: WhiteAdvantageOption = True):
+        self.prior_rd = prior_rd
+        self.fit_white = white_advantage
         self.white_advantage = None
 
     def rate(self, results: Sequence[GameResult], anchors: Mapping[str, float]) -> list[Rating]:
@@ -85,6 +78,7 @@ class Glicko2Rater(Rater):
         return _ratings(table, fit.ratings, low, high, anchors, rd)
 
 
+@checked_options
 class Glicko2PaperRater(Rater):
     """The paper's procedure: Glicko-2 updated after every game, in game order.
 
@@ -95,9 +89,16 @@ class Glicko2PaperRater(Rater):
 
     description = "the paper's sequential Glicko-2 (per-game updates, order-dependent)"
 
-    def __init__(self, *, rating: float = 1500.0, rd: float = 500.0, volatility: float = 0.06, tau: float = 0.5):
-        self.start = (float(rating), _positive("rd", rd), _positive("volatility", volatility))
-        self.tau = _positive("tau", tau)
+    def __init__(
+        self,
+        *,
+        rating: Annotated[float, Field(description="every player's starting rating")] = 1500.0,
+        rd: Annotated[float, Field(gt=0, description="every player's starting rating deviation")] = 500.0,
+        volatility: Annotated[float, Field(gt=0, description="every player's starting volatility")] = 0.06,
+        tau: Annotated[float, Field(gt=0, description="Glicko-2's system constant")] = 0.5,
+    ):
+        self.start = (rating, rd, volatility)
+        self.tau = tau
 
     def rate(self, results: Sequence[GameResult], anchors: Mapping[str, float]) -> list[Rating]:
         state: dict[str, glicko2.Player] = {}
@@ -124,6 +125,7 @@ class Glicko2PaperRater(Rater):
         return _ratings(table, values, values - Z95 * rd, values + Z95 * rd, anchors, rd)
 
 
+@checked_options
 class BradleyTerryRater(Rater):
     """Maximum-likelihood Bradley-Terry (Elo) ratings with bootstrap intervals, like Ordo or BayesElo.
 
@@ -138,16 +140,18 @@ class BradleyTerryRater(Rater):
 
     description = "maximum-likelihood Elo (Bradley-Terry), bootstrap 95% intervals"
 
-    def __init__(self, *, bootstrap: int = 200, seed: int = 0, prior_sd: float = PRIOR_SD,
-                 white_advantage: bool = True):
-        if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 10:
-            raise ConfigError(f"option bootstrap={bootstrap!r} must be a whole number >= 10")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ConfigError(f"option seed={seed!r} must be a whole number")
+    def __init__(
+        self,
+        *,
+        bootstrap: Annotated[int, Field(ge=10, description="refits on resampled games for the intervals")] = 200,
+        seed: Annotated[int, Field(description="seed of the resampling")] = 0,
+        prior_sd: PriorSD = PRIOR_SD,
+        white_advantage: WhiteAdvantageOption = True,
+    ):
         self.bootstrap = bootstrap
         self.seed = seed
-        self.prior_sd = _positive("prior_sd", prior_sd)
-        self.fit_white = _flag("white_advantage", white_advantage)
+        self.prior_sd = prior_sd
+        self.fit_white = white_advantage
         self.white_advantage = None
 
     def rate(self, results: Sequence[GameResult], anchors: Mapping[str, float]) -> list[Rating]:

@@ -19,12 +19,14 @@ import concurrent.futures
 import math
 import os
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import chess
 import chess.engine
+from pydantic import Field
 
 from arena import ConfigError, MoveReply, MoveRequest, Player, TimeControl, hookimpl
+from arena.options import Wording, checked_options
 from arena_engines import locate_engine, locate_stockfish, stockfish_anchor
 
 DEFAULT_MOVETIME_MS = 100  # the paper's 0.1 s per move, used when no limit is given
@@ -34,16 +36,18 @@ STOP_GRACE_S = 2.0
 STOP_REPEAT_S = 0.2
 
 
-def _positive(name: str, value: Any, kind: type = int) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ConfigError(f"option {name}={value!r} must be a positive number")
-    if kind is int and value != int(value):
-        raise ConfigError(f"option {name}={value!r} must be a whole number")
-    return kind(value)
+#: Option types the two players share.
+Positive = Annotated[float, Field(gt=0)]
+PositiveWhole = Annotated[int, Field(gt=0)]
+UciOptions = Annotated[dict[str, Any] | None, Field(description="UCI options sent at start (options.Hash=16)")]
+TimeControlText = Annotated[
+    str | float | None,
+    Field(description="a clock kept by the arena: BASE+INC in seconds"),
+    Wording("a time control such as '60+0.5', or seconds"),
+]
 
 
+@checked_options
 class UciPlayer(Player):
     """Any UCI engine: ``uci:command=ethereal-chess,movetime=50``.
 
@@ -59,25 +63,25 @@ class UciPlayer(Player):
     def __init__(
         self,
         *,
-        command: str,
-        options: dict[str, Any] | None = None,
-        movetime: float | None = None,
-        nodes: int | None = None,
-        depth: int | None = None,
-        tc: str | None = None,
-        timeout: float = 10.0,
+        command: Annotated[
+            str,
+            Field(min_length=1, description="the engine: a name on PATH or a path"),
+            Wording("the engine's command, e.g. command=ethereal-chess"),
+        ],
+        options: UciOptions = None,
+        movetime: Annotated[Positive | None, Field(description="milliseconds per move")] = None,
+        nodes: Annotated[PositiveWhole | None, Field(description="nodes per move")] = None,
+        depth: Annotated[PositiveWhole | None, Field(description="depth per move")] = None,
+        tc: TimeControlText = None,
+        timeout: Annotated[Positive, Field(description="seconds past the expected time before 'stop'")] = 10.0,
     ) -> None:
-        if not command or not isinstance(command, str):
-            raise ConfigError("option command must name the engine, e.g. command=ethereal-chess")
-        if options is not None and not isinstance(options, dict):
-            raise ConfigError(f"option options={options!r} must be a mapping of UCI option names to values")
         self.command = command
         self.uci_options = dict(options or {})
-        self.movetime = _positive("movetime", movetime, float)
-        self.nodes = _positive("nodes", nodes)
-        self.depth = _positive("depth", depth)
+        self.movetime = movetime
+        self.nodes = nodes
+        self.depth = depth
         self.time_control = TimeControl.parse(tc) if tc is not None else None
-        self.timeout = _positive("timeout", timeout, float)
+        self.timeout = timeout
         if not (self.movetime or self.nodes or self.depth or self.time_control):
             self.movetime = float(DEFAULT_MOVETIME_MS)
         self.engine_path()  # a missing engine is a configuration error, found before any game
@@ -266,6 +270,7 @@ def _search_info(info: dict[str, Any]) -> dict[str, Any]:
     return facts
 
 
+@checked_options
 class StockfishPlayer(UciPlayer):
     """Stockfish at a strength: ``stockfish:skill=3`` (UCI Skill Level 0..20) or ``stockfish:elo=1500``.
 
@@ -277,24 +282,23 @@ class StockfishPlayer(UciPlayer):
     def __init__(
         self,
         *,
-        skill: int | None = None,
-        elo: int | None = None,
-        movetime: float | None = None,
-        nodes: int | None = None,
-        depth: int | None = None,
-        tc: str | None = None,
-        threads: int = 1,
-        hash: int = 16,
-        options: dict[str, Any] | None = None,
-        path: str | None = None,
-        timeout: float = 10.0,
+        skill: Annotated[int | None, Field(ge=0, le=20, description="UCI Skill Level; not with elo")] = None,
+        elo: Annotated[
+            int | None, Field(description="UCI_Elo, within the engine's range; not with skill"),
+            Wording("a whole number, e.g. 1500"),
+        ] = None,
+        movetime: Annotated[Positive | None, Field(description="milliseconds per move (100 if no limit)")] = None,
+        nodes: Annotated[PositiveWhole | None, Field(description="nodes per move")] = None,
+        depth: Annotated[PositiveWhole | None, Field(description="depth per move")] = None,
+        tc: TimeControlText = None,
+        threads: Annotated[PositiveWhole, Field(description="UCI Threads")] = 1,
+        hash: Annotated[PositiveWhole, Field(description="UCI Hash, in MB")] = 16,
+        options: UciOptions = None,
+        path: Annotated[str | None, Field(description="the binary, else $ARENA_STOCKFISH, PATH, /usr/games")] = None,
+        timeout: Annotated[Positive, Field(description="seconds past the expected time before 'stop'")] = 10.0,
     ) -> None:
         if skill is not None and elo is not None:
             raise ConfigError("give skill or elo, not both")
-        if skill is not None and (isinstance(skill, bool) or not isinstance(skill, int) or not 0 <= skill <= 20):
-            raise ConfigError(f"option skill={skill!r} must be a whole number from 0 to 20")
-        if elo is not None and (isinstance(elo, bool) or not isinstance(elo, int)):
-            raise ConfigError(f"option elo={elo!r} must be a whole number, e.g. 1500")
         self.path = path
         super().__init__(
             command=path or "stockfish",
@@ -306,8 +310,8 @@ class StockfishPlayer(UciPlayer):
             timeout=timeout,
         )
         self.skill, self.elo = skill, elo
-        self.threads = _positive("threads", threads)
-        self.hash = _positive("hash", hash)
+        self.threads = threads
+        self.hash = hash
 
     def default_name(self) -> str:
         if self.skill is not None:

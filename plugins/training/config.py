@@ -47,10 +47,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from arena.errors import ConfigError
-from arena.yaml_checks import Base, key_error, mapping, number, read_yaml, seed as check_seed, whole
+from arena.options import Wording, validate_keys
+from arena.yaml_checks import Base, key_error, mapping, read_yaml, seed as check_seed
 from arena_plugins.transformer.tokenizer import TOKENIZERS
 
 from .data import SPEEDS, Filters
@@ -68,22 +71,27 @@ FILTER_KEYS = {f.name for f in fields(Filters)}
 EVALUATE_KEYS = {"opponents", "games", "temperature", "decoding"}
 
 
+Count = Annotated[int, Field(ge=1)]
+#: A rate or a coefficient: written 3e-4 or 0.0003 (quoted, '3e-4' is text).
+Rate = Annotated[float, Field(ge=0), Wording("a number >= 0, without quotes, e.g. 3e-4")]
+
+
 @dataclass
 class TrainSettings:
-    """The optimizer and loop settings (the paper's recipe where it applies)."""
+    """The ``train:`` section: optimizer and loop settings (the paper's recipe where it applies), checked by type."""
 
-    max_steps: int = 2000
-    batch_size: int = 32
-    grad_accum: int = 1
-    learning_rate: float = 3e-4
-    min_lr: float = 3e-5
-    warmup_steps: int = 100
-    weight_decay: float = 0.1
-    betas: tuple[float, float] = (0.9, 0.95)
-    grad_clip: float = 1.0
-    eval_interval: int = 200
-    eval_batches: int = 10
-    checkpoint_interval: int = 500
+    max_steps: Count = 2000
+    batch_size: Count = 32
+    grad_accum: Count = 1
+    learning_rate: Rate = 3e-4
+    min_lr: Rate = 3e-5
+    warmup_steps: Annotated[int, Field(ge=0)] = 100
+    weight_decay: Rate = 0.1
+    betas: Annotated[tuple[float, float], Wording("two numbers, e.g. [0.9, 0.95]")] = (0.9, 0.95)
+    grad_clip: Rate = 1.0
+    eval_interval: Count = 200
+    eval_batches: Count = 10
+    checkpoint_interval: Count = 500
     device: str = "auto"
     compile: bool = False
 
@@ -141,18 +149,10 @@ def training_from_mapping(
     filters_raw = mapping(source, "data.filters", data.get("filters"), FILTER_KEYS)
     speeds = filters_raw.get("speeds") or []
     speeds = [speeds] if isinstance(speeds, str) else speeds
-    unknown = sorted(set(speeds) - {name for name, _ in SPEEDS})
+    filters = Filters(**validate_keys(Filters, {**filters_raw, "speeds": speeds}, source, "data.filters"))
+    unknown = sorted(set(filters.speeds) - {name for name, _ in SPEEDS})
     if unknown:
         raise key_error(source, "data.filters.speeds", f"{unknown[0]!r} is not one of {', '.join(n for n, _ in SPEEDS)}")
-    for key in ("max_rating", "min_rating"):
-        if filters_raw.get(key) is not None:
-            number(source, f"data.filters.{key}", filters_raw[key])
-    filters = Filters(
-        max_rating=filters_raw.get("max_rating"),
-        min_rating=filters_raw.get("min_rating"),
-        speeds=tuple(speeds),
-        min_moves=int(filters_raw.get("min_moves", 1)),
-    )
     validation = data.get("validation", 0.05)
     if not isinstance(validation, (int, float)) or not 0 < validation < 1:
         raise key_error(source, "data.validation", f"{validation!r} must be a fraction between 0 and 1")
@@ -170,20 +170,7 @@ def training_from_mapping(
         raise key_error(source, "model", f"n_embd {shape['n_embd']} is not a multiple of n_head {shape['n_head']}")
 
     train_raw = mapping(source, "train", raw.get("train"), {f.name for f in fields(TrainSettings)})
-    if "betas" in train_raw and not isinstance(train_raw["betas"], (list, tuple)):
-        raise key_error(source, "train.betas", f"{train_raw['betas']!r} must be two numbers, e.g. [0.9, 0.95]")
-    try:
-        train = TrainSettings(**{**train_raw, **({"betas": tuple(train_raw["betas"])} if "betas" in train_raw else {})})
-    except TypeError as error:
-        raise key_error(source, "train", str(error)) from None
-    for key in ("max_steps", "batch_size", "grad_accum", "eval_interval", "eval_batches", "checkpoint_interval"):
-        whole(source, f"train.{key}", getattr(train, key))
-    for key in ("learning_rate", "min_lr", "weight_decay", "grad_clip"):
-        number(source, f"train.{key}", getattr(train, key))
-    if len(train.betas) != 2:
-        raise key_error(source, "train.betas", f"{list(train.betas)!r} must be two numbers, e.g. [0.9, 0.95]")
-    for beta in train.betas:
-        number(source, "train.betas", beta)
+    train = TrainSettings(**validate_keys(TrainSettings, train_raw, source, "train"))
     evaluate = raw.get("evaluate")
     if evaluate is not None:
         evaluate = mapping(source, "evaluate", evaluate, EVALUATE_KEYS)

@@ -31,20 +31,20 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import chess
+from pydantic import Field
 
 from arena import ConfigError, MoveReply, MoveRequest, Player
+from arena.options import FilePath, Wording, checked_options
 from arena.seeds import derive_seed
-from arena.spec import FilePath
 
-DECODINGS = ("sample", "legal")
-DTYPES = ("auto", "float32", "bfloat16", "float16")
 RESULTS = ("1-0", "0-1", "1/2-1/2")
 MOVE_END = " "
 
 
+@checked_options
 class TransformerPlayer(Player):
     """A ChessFormer checkpoint: ``transformer:checkpoint=PATH,temperature=0.1,decoding=legal``."""
 
@@ -53,37 +53,32 @@ class TransformerPlayer(Player):
     def __init__(
         self,
         *,
-        checkpoint: FilePath,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        decoding: str = "sample",
-        device: str = "auto",
-        dtype: str = "auto",
-        max_chars: int = 10,
-        early_stop: bool = True,
+        checkpoint: Annotated[
+            FilePath, Field(description="the checkpoint file"), Wording("the path of a checkpoint (.pt) file")
+        ],
+        temperature: Annotated[float, Field(ge=0, description="sampling temperature; 0 is greedy")] = 1.0,
+        top_k: Annotated[int | None, Field(ge=1, description="sample from the k likeliest tokens only")] = None,
+        decoding: Annotated[
+            Literal["sample", "legal"],
+            Field(description="sample: characters until the move ends; legal: a draw over the legal moves"),
+        ] = "sample",
+        device: Annotated[
+            str, Field(pattern=r"^(auto|cpu|cuda(:\d+)?)$", description="where the model runs; auto: CUDA if any"),
+            Wording("auto, cpu, cuda or cuda:N"),
+        ] = "auto",
+        dtype: Annotated[
+            Literal["auto", "float32", "bfloat16", "float16"],
+            Field(description="the weights' dtype; auto: bfloat16 on CUDA, else float32"),
+        ] = "auto",
+        max_chars: Annotated[int, Field(ge=2, description="most characters a sampled move may take")] = 10,
+        early_stop: Annotated[bool, Field(description="stop sampling once no legal move can follow")] = True,
     ) -> None:
-        if not isinstance(checkpoint, str) or not checkpoint:
-            raise ConfigError(f"option checkpoint={checkpoint!r} must be the path of a checkpoint (.pt) file")
-        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or temperature < 0:
-            raise ConfigError(f"option temperature={temperature!r} must be a number >= 0 (0 is greedy)")
-        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-            raise ConfigError(f"option top_k={top_k!r} must be a whole number >= 1")
-        if decoding not in DECODINGS:
-            raise ConfigError(f"option decoding={decoding!r} must be one of {', '.join(DECODINGS)}")
-        if dtype not in DTYPES:
-            raise ConfigError(f"option dtype={dtype!r} must be one of {', '.join(DTYPES)}")
-        if not (device in ("auto", "cpu", "cuda") or (isinstance(device, str) and device.startswith("cuda:"))):
-            raise ConfigError(f"option device={device!r} must be auto, cpu, cuda or cuda:N")
-        if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 2:
-            raise ConfigError(f"option max_chars={max_chars!r} must be a whole number >= 2")
         self.checkpoint = checkpoint
-        self.temperature = float(temperature)
+        self.temperature = temperature
         self.top_k = top_k
         self.decoding = decoding
         self.device_option, self.dtype_option = device, dtype
         self.max_chars = max_chars
-        if not isinstance(early_stop, bool):
-            raise ConfigError(f"option early_stop={early_stop!r} must be true or false")
         self.early_stop = early_stop
         check_file(checkpoint)
         self.model: Any = None
