@@ -6,6 +6,8 @@ Each message names the file, key or value at fault and what would fix it.
 
 from __future__ import annotations
 
+import traceback
+
 
 class ArenaError(Exception):
     """Base class of every error arena reports to a user."""
@@ -39,3 +41,9 @@ class WorkerFailed(ArenaError):
     """A worker process reported an error that stops the league (a player that cannot start, a crash)."""
 
     exit_code = 2
+
+
+def raised_where(error: BaseException) -> str:
+    """``TypeError: message (at file.py:12)``: an exception from plugin code, told with the line that raised it."""
+    frame = traceback.extract_tb(error.__traceback__)[-1]
+    return f"{type(error).__name__}: {error} (at {frame.filename}:{frame.lineno})"

@@ -39,9 +39,9 @@ def register_players(register: Callable[[str, type], None]) -> None:
 def register_raters(register: Callable[[str, Any], None]) -> None:
     """Register rating methods: ``register(name, RaterClass)``.
 
-    ``RaterClass`` subclasses ``arena.ratings.Rater``; its keyword-only
+    ``RaterClass`` subclasses ``arena.Rater``; its keyword-only
     constructor arguments are its options, and ``rate(results, anchors)``
-    returns one ``arena.ratings.Rating`` per player.
+    returns one ``arena.Rating`` per player.
     """
 
 
@@ -70,5 +70,5 @@ def game_finished(record: Any) -> None:
 def league_finished(league: Any, ratings: Any) -> None:
     """Called once a league has played all its games and its ratings are fitted.
 
-    ``ratings`` maps each rater's name to its list of ``arena.ratings.Rating``.
+    ``ratings`` maps each rater's name to its list of ``arena.Rating``.
     """

@@ -17,7 +17,6 @@ number from 0 to 20``; :class:`Wording` says it where the bounds do not.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import inspect
 import types
@@ -25,16 +24,17 @@ import typing
 import warnings
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Annotated, Any, Callable, Iterable, Literal, Mapping, Sequence, TypeVar, Union
+from typing import Annotated, Any, Callable, Literal, Mapping, Sequence, TypeVar, Union
 
 import annotated_types
 import pydantic
 from pydantic.fields import FieldInfo
 
 from arena.errors import ConfigError
-from arena.yaml_checks import key_error
+from arena.yaml_checks import key_error, mapping
 
 Cls = TypeVar("Cls", bound=type)
+T = TypeVar("T")
 
 #: Strict, as YAML and command-line values arrive typed; any class can still be checked by isinstance.
 CONFIG = pydantic.ConfigDict(strict=True, arbitrary_types_allowed=True, protected_namespaces=())
@@ -164,12 +164,6 @@ def _bounded(noun: str, constraints: Sequence[Any]) -> str:
     return " ".join([noun, " and ".join(f"{signs[kind]} {value:g}" for kind, value in bounds.items())]).rstrip()
 
 
-def did_you_mean(names: Iterable[str], known: Sequence[str]) -> str:
-    """`` (did you mean 'skill'?)`` for those of ``names`` close to one of ``known``; else ''."""
-    matches = [match for name in names for match in difflib.get_close_matches(name, known, n=1)]
-    return f" (did you mean {' or '.join(map(repr, matches))}?)" if matches else ""
-
-
 def _validated(
     cls: type, values: Mapping[str, Any], error: Callable[[str, Any, str], ConfigError]
 ) -> dict[str, Any]:
@@ -207,9 +201,21 @@ def validate_keys(cls: type, values: Mapping[str, Any], source: str, key: str) -
 
     def error(name: str, value: Any, wanted: str) -> ConfigError:
         problem = f"is required: {wanted}" if value is _MISSING else f"{value!r} must be {wanted}"
-        return key_error(source, f"{key}.{name}", problem)
+        return key_error(source, f"{key}.{name}" if key else name, problem)
 
     return _validated(cls, values, error)
+
+
+def read_keys(cls: Callable[..., T], value: Any, source: str, key: str) -> T:
+    """A file's mapping at ``key`` ('' for the top level) as ``cls``, built from the keys it declares.
+
+    ``cls`` is a settings dataclass (or any class) whose keyword arguments are
+    the section's keys: an undeclared key, a missing required one and a value
+    of the wrong type or range are each a ConfigError naming ``FILE: key.name``.
+    """
+    declared = set(options_model(cls).model_fields)  # type: ignore[arg-type]
+    values = mapping(source, key, value, declared)
+    return cls(**validate_keys(cls, values, source, key))  # type: ignore[arg-type]
 
 
 def checked_options(cls: Cls) -> Cls:

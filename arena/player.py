@@ -140,6 +140,9 @@ class Player:
     time_control: TimeControl | None = None
     #: Short names for options in generated player names: ``{"temperature": "t"}`` gives ``model@t=0.5``.
     option_abbreviations: ClassVar[dict[str, str]] = {}
+    #: The option studies sweep for this type, the x-axis of rating curves (the transformer's
+    #: ``"temperature"``): players of one type and base name that differ only in it are plotted as one curve.
+    axis: ClassVar[str | None] = None
 
     @property
     def batched(self) -> bool:
@@ -188,6 +191,14 @@ class Player:
 
     def close(self) -> None:
         """Release resources; called once, also after errors."""
+
+    def anchor(self) -> float | None:
+        """The rating this player is known to have, held fixed when rating its games; None for most players.
+
+        A calibrated engine preset returns its measured Elo. Called after
+        :meth:`start`, as each game starts; the game's record keeps it.
+        """
+        return None
 
     def describe(self) -> dict[str, Any]:
         """Facts about this player recorded with each game (e.g. engine id).

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-import traceback
 import types
 import typing
 from dataclasses import dataclass, field, replace
@@ -25,11 +24,11 @@ from typing import Any
 
 import yaml
 
-from arena.errors import ConfigError, PluginError
-from arena.options import FilePath, did_you_mean, validate_options
+from arena.errors import ConfigError, PluginError, raised_where
+from arena.options import FilePath, validate_options
 from arena.player import Player
 from arena.plugins import Plugins
-from arena.yaml_checks import Base, parse_yaml, read_yaml
+from arena.yaml_checks import Base, did_you_mean, parse_yaml, read_yaml
 
 
 @dataclass(frozen=True)
@@ -158,11 +157,7 @@ def build_registered(table: dict[str, Any], kind: str, spec: PlayerSpec) -> Any:
         raise type(error)(f"{spec.source}: {kind} {spec.describe()!r}: {error}") from None
     except (TypeError, ValueError) as error:
         # The options passed their declared types: what the constructor then trips over is the plugin's bug.
-        frame = traceback.extract_tb(error.__traceback__)[-1]
-        raise PluginError(
-            f"plugin bug in {kind} type {spec.type!r}: {type(error).__name__}: {error} "
-            f"(at {frame.filename}:{frame.lineno})"
-        ) from error
+        raise PluginError(f"plugin bug in {kind} type {spec.type!r}: {raised_where(error)}") from error
 
 
 def accepted_options(cls: type) -> list[str]:

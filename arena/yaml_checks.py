@@ -6,11 +6,12 @@ One loader (numbers such as ``3e-4`` are numbers), one rule for relative paths
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 import yaml
 
@@ -101,33 +102,25 @@ class Base:
         return f"{str(value)!r} {what} ({looked}relative to {self.describe()}); fix the path or give an absolute one"
 
 
+def did_you_mean(names: Iterable[str], known: Sequence[str]) -> str:
+    """`` (did you mean 'skill'?)`` for those of ``names`` close to one of ``known``; else ''."""
+    matches = [match for name in names for match in difflib.get_close_matches(name, known, n=1)]
+    return f" (did you mean {' or '.join(map(repr, matches))}?)" if matches else ""
+
+
 def key_error(source: str, key: str, problem: str) -> ConfigError:
     """``FILE: key.path: problem``."""
     return ConfigError(f"{source}: {key}: {problem}")
 
 
-def whole(source: str, key: str, value: Any, minimum: int = 1) -> int:
-    """A whole number of at least ``minimum`` (booleans are not numbers here)."""
-    if isinstance(value, float) and value.is_integer() and value >= minimum:
-        # 1e5 reads as the float 100000.0: say how to write it rather than just refuse.
-        raise key_error(source, key, f"{value!r} must be a whole number: write {int(value)}")
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise key_error(source, key, f"{value!r} must be a whole number >= {minimum}")
-    return value
+def listed(value: Any) -> Any:
+    """``value`` as a list where it is one item written alone (``challengers: cf-*``) or null (none); else as it is.
 
-
-def number(source: str, key: str, value: Any) -> float:
-    """A number (int or float; booleans and strings such as '3e-4 ' are refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise key_error(source, key, f"{value!r} must be a number, e.g. 0.0003 or 3e-4")
-    return float(value)
-
-
-def seed(source: str, value: Any) -> int:
-    """A ``seed:`` value: any whole number (booleans are not numbers here)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise key_error(source, "seed", f"{value!r} must be a whole number")
-    return value
+    For a pydantic ``BeforeValidator``: the declared list type then checks the items.
+    """
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else value
 
 
 def mapping(source: str, key: str, value: Any, allowed: set[str]) -> dict[str, Any]:
@@ -139,5 +132,6 @@ def mapping(source: str, key: str, value: Any, allowed: set[str]) -> dict[str, A
     unknown = sorted(set(value) - allowed, key=str)
     if unknown:
         path = f"{key}.{unknown[0]}" if key else str(unknown[0])
-        raise key_error(source, path, f"unknown key; allowed keys: {', '.join(sorted(allowed))}")
+        close = did_you_mean([str(unknown[0])], sorted(allowed))
+        raise key_error(source, path, f"unknown key; allowed keys: {', '.join(sorted(allowed))}{close}")
     return value

@@ -1,4 +1,4 @@
-"""Finding chess engines on this machine.
+"""Finding chess engines on this machine, and Stockfish's anchor ratings (anchors.yaml).
 
 Debian installs engines in /usr/games, which is often not on PATH, so it is
 searched too. ``install.sh`` beside this file installs Stockfish on Debian.
@@ -7,10 +7,11 @@ searched too. ``install.sh`` beside this file installs Stockfish on Debian.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 import yaml
 
@@ -86,3 +87,31 @@ def stockfish_anchor(skill: int | None, limits: dict[str, Any]) -> float | None:
         if entry["limits"] == limits and skill in entry["skill"]:
             return float(entry["skill"][skill])
     return None
+
+
+LIMIT_OPTIONS = ("movetime", "nodes", "depth", "tc")
+
+
+def anchor_entries(players: Mapping[str, Mapping[str, Any]], ratings: Iterable[Any], source: str) -> list[dict[str, Any]]:
+    """Entries for an anchors file (this package's anchors.yaml format) from rated Stockfish skill players.
+
+    ``players`` maps names to their ``type`` and ``options`` (as a results
+    file records them) and ``ratings`` are :class:`arena.Rating` values.
+    Players of type ``stockfish`` whose only options are ``skill`` and limits
+    are grouped by their limits; each group becomes one entry.
+    """
+    by_limits: dict[str, dict[str, Any]] = {}
+    rated = {rating.player: rating for rating in ratings}
+    for name, facts in players.items():
+        options = dict(facts.get("options") or {})
+        skill = options.pop("skill", None)
+        if facts.get("type") != "stockfish" or skill is None or name not in rated or rated[name].anchored:
+            continue
+        if set(options) - set(LIMIT_OPTIONS):
+            continue  # other options change strength: such a player is no preset
+        if not options:
+            options = {"movetime": 100}  # the preset's default limit
+        key = json.dumps(options, sort_keys=True)
+        entry = by_limits.setdefault(key, {"source": source, "limits": options, "skill": {}})
+        entry["skill"][int(skill)] = round(rated[name].rating)
+    return [by_limits[key] for key in sorted(by_limits)]

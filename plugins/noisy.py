@@ -104,9 +104,8 @@ class NoisyPlayer(Player):
 
     def describe(self) -> dict[str, Any]:
         assert self.inner is not None
-        # Not the wrapped player's anchor: noise makes it another player.
-        facts = {key: value for key, value in self.inner.describe().items() if key != "anchor"}
-        return {"wraps": self.inner.name, "epsilon": self.epsilon, "mistakes": self.mistakes, **facts}
+        # No anchor() of its own (not the wrapped player's): noise makes it another player.
+        return {"wraps": self.inner.name, "epsilon": self.epsilon, "mistakes": self.mistakes, **self.inner.describe()}
 
     def close(self) -> None:
         if self.inner is not None:

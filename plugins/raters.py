@@ -10,7 +10,7 @@ from pydantic import Field
 
 from arena import hookimpl
 from arena.options import checked_options
-from arena.ratings import (Z95, GameResult, LogisticFit, PairTable, Rater, Rating, WhiteAdvantage,
+from arena.rating.model import (Z95, GameResult, LogisticFit, PairTable, Rater, Rating, WhiteAdvantage,
                            fit_logistic, intervals)
 
 
@@ -33,7 +33,7 @@ def _ratings(table: PairTable, values: np.ndarray, low: np.ndarray, high: np.nda
     return sorted(rows, key=lambda row: -row.rating)
 
 
-#: Spread of the population prior (see arena.ratings): weak, so the games decide wherever they can.
+#: Spread of the population prior (see arena.rating.model): weak, so the games decide wherever they can.
 PRIOR_SD = 1000.0
 
 PriorSD = Annotated[float, Field(gt=0, description="spread of the population prior, in rating points")]
@@ -46,12 +46,12 @@ class Glicko2Rater(Rater):
 
     The ratings maximize the posterior of every game, each player drawn from
     a population N(mu, ``prior_rd``²) whose mean is integrated out (see
-    arena.ratings: the prior follows the anchors' scale). Each RD is the
+    arena.rating.model: the prior follows the anchors' scale). Each RD is the
     posterior standard deviation, opponents' and the population mean's
     uncertainty included, rescaled by how much scores really vary. The
     interval is rating +- 1.96 RD where the posterior is near normal, and
     follows its skew for a perfect score or a few games
-    (arena.ratings.intervals). With ``white_advantage`` (the default)
+    (arena.rating.model.intervals). With ``white_advantage`` (the default)
     White's first-move advantage is fitted too, and after :meth:`rate` the
     attribute ``white_advantage`` holds it with its interval: on lists whose
     colours are not balanced, ignoring it biases the ratings; on balanced
@@ -132,7 +132,7 @@ class BradleyTerryRater(Rater):
     The interval is the 2.5-97.5 percentile range of ``bootstrap`` refits on
     games resampled with replacement (seeded by ``seed``). A weak population
     prior (``prior_sd``, centred where the games put the population, see
-    arena.ratings) keeps a perfect score finite. With ``white_advantage``
+    arena.rating.model) keeps a perfect score finite. With ``white_advantage``
     (the default) White's advantage is fitted too, like Ordo's ``-W``, and
     after :meth:`rate` the attribute ``white_advantage`` holds it with its
     bootstrap interval. Without anchors, ratings average 1500.

@@ -25,9 +25,9 @@ import chess
 import chess.engine
 from pydantic import Field
 
-from arena import ConfigError, MoveReply, MoveRequest, Player, TimeControl, hookimpl
+from arena import ConfigError, Failure, MoveReply, MoveRequest, Player, TimeControl, hookimpl
 from arena.options import Wording, checked_options
-from arena_engines import locate_engine, locate_stockfish, stockfish_anchor
+from arena_engines import STOCKFISH_DEFAULTS, locate_engine, locate_stockfish, stockfish_anchor
 
 DEFAULT_MOVETIME_MS = 100  # the paper's 0.1 s per move, used when no limit is given
 #: Seconds an engine that overran its search gets to answer ``stop`` before it is taken for hung.
@@ -154,7 +154,7 @@ class UciPlayer(Player):
             try:
                 engine = self._idle.pop() if self._idle else self._launch()
             except ConfigError as error:
-                return MoveReply(failure="crash", detail=f"restart failed: {error}")
+                return MoveReply(failure=Failure.CRASH, detail=f"restart failed: {error}")
             self._by_game[request.game_id] = engine
         limit, expected = self.limit(request)
         wait = expected + self.timeout
@@ -171,11 +171,11 @@ class UciPlayer(Player):
             result, stopped = future.result()
         except chess.engine.EngineTerminatedError as error:
             self._discard(request.game_id)
-            return MoveReply(failure="crash", detail=f"engine {self.name} terminated: {error}")
+            return MoveReply(failure=Failure.CRASH, detail=f"engine {self.name} terminated: {error}")
         except (asyncio.TimeoutError, concurrent.futures.TimeoutError):
             self._discard(request.game_id)
             return MoveReply(
-                failure="timeout",
+                failure=Failure.TIMEOUT,
                 detail=f"no move from {self.name} within {wait:.1f} s, nor {STOP_GRACE_S:g} s after 'stop'",
             )
         except chess.engine.EngineError as error:
@@ -291,8 +291,8 @@ class StockfishPlayer(UciPlayer):
         nodes: Annotated[PositiveWhole | None, Field(description="nodes per move")] = None,
         depth: Annotated[PositiveWhole | None, Field(description="depth per move")] = None,
         tc: TimeControlText = None,
-        threads: Annotated[PositiveWhole, Field(description="UCI Threads")] = 1,
-        hash: Annotated[PositiveWhole, Field(description="UCI Hash, in MB")] = 16,
+        threads: Annotated[PositiveWhole, Field(description="UCI Threads")] = STOCKFISH_DEFAULTS["Threads"],
+        hash: Annotated[PositiveWhole, Field(description="UCI Hash, in MB")] = STOCKFISH_DEFAULTS["Hash"],
         options: UciOptions = None,
         path: Annotated[str | None, Field(description="the binary, else $ARENA_STOCKFISH, PATH, /usr/games")] = None,
         timeout: Annotated[Positive, Field(description="seconds past the expected time before 'stop'")] = 10.0,
@@ -323,8 +323,7 @@ class StockfishPlayer(UciPlayer):
     def engine_path(self) -> str:
         return locate_stockfish(self.path)
 
-    def describe(self) -> dict[str, Any]:
-        facts = super().describe()
+    def anchor(self) -> float | None:
         limits = {
             key: value
             for key, value in (("movetime", self.movetime), ("nodes", self.nodes), ("depth", self.depth))
@@ -333,10 +332,7 @@ class StockfishPlayer(UciPlayer):
         if self.time_control is not None:
             limits["tc"] = str(self.time_control)
         # Only the pure preset is anchored: extra UCI options could change its strength.
-        anchor = None if (self.uci_options or self.elo is not None) else stockfish_anchor(self.skill, limits)
-        if anchor is not None:
-            facts["anchor"] = anchor
-        return facts
+        return None if (self.uci_options or self.elo is not None) else stockfish_anchor(self.skill, limits)
 
     def engine_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"Threads": self.threads, "Hash": self.hash}

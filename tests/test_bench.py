@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from arena.bench import LeagueBench, RunFigures, format_league_bench, league_yaml
-from arena.league import load_league
-from arena.schedule import schedule_games
+from arena.bench.league import LeagueBench, RunFigures, format_league_bench, league_yaml
+from arena.league.config import load_league
+from arena.league.schedule import schedule_games
 from conftest import run_arena
 
 ROWS = ("baseline", "baseline 2 loops", "arena 1 worker", "arena 2 workers")
@@ -146,7 +146,7 @@ def test_bench_rate_without_ordo_says_so_and_prints_the_raters_figures(plugins, 
 
 
 def test_bench_rate_sets_ordo_beside_the_raters_where_it_is_found(plugins):
-    from arena.rating_bench import find_ordo
+    from arena.bench.rating import find_ordo
 
     ordo = find_ordo()
     if ordo is None:
@@ -183,8 +183,8 @@ def test_bench_sprt_prints_error_rates_and_pairs_beside_the_fixed_length_test(pl
     from click.testing import CliRunner
 
     from arena.cli import cli
-    from arena.headtohead import parse_sprt
-    from arena.sprt_bench import draw_elo_for, fixed_sample_pairs
+    from arena.rating.headtohead import parse_sprt
+    from arena.bench.sprt import draw_elo_for, fixed_sample_pairs
 
     done = CliRunner().invoke(cli, SPRT_ARGS, obj=plugins)  # the README's command, as written there
     assert done.exit_code == 0, (done.output, done.exception)

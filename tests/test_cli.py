@@ -7,7 +7,7 @@ import re
 
 import chess.pgn
 
-from arena.results import read_records
+from arena.league.store import read_records
 from conftest import TESTS, run_arena
 
 
@@ -50,7 +50,7 @@ def test_play_starts_each_colour_swapped_pair_from_its_own_opening(tmp_path):
     assert done.returncode == 0, done.stderr
     assert not any(m.book for r in read_records(tmp_path / "none") for m in r.moves)
     done = run_arena("play", "random", "random", "--openings", "random:plys=4", "--out", str(tmp_path / "bad"))
-    assert done.returncode == 2 and "--openings: openings.plys: no such key for type 'random'" in done.stderr
+    assert done.returncode == 2 and "--openings: openings.plys: unknown key; allowed keys: plies, type (did you mean 'plies'?)" in done.stderr
 
 
 def test_player_from_a_yaml_file_and_a_move_cap(tmp_path):
@@ -117,7 +117,7 @@ def test_shipped_player_files_play(tmp_path):
 PLUGIN = TESTS / "local_plugins" / "batch_recorder.py"
 RATER_PLUGIN = '''
 import arena
-from arena.ratings import Rater, Rating
+from arena.rating.model import Rater, Rating
 
 
 class Constant(Rater):

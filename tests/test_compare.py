@@ -7,8 +7,8 @@ import json
 from click.testing import CliRunner
 
 from arena.cli import cli
-from arena.headtohead import head_to_head, parse_sprt, sprt_state
-from arena.rate import load_games
+from arena.rating.headtohead import head_to_head, parse_sprt, sprt_state
+from arena.rating.rate import load_games
 from conftest import run_arena
 
 # The README's commands (with the run folder in a temporary folder).

@@ -6,9 +6,9 @@ import chess
 import pytest
 
 from arena import ConfigError, EngineNotFoundError, MoveRequest
-from arena.game import GameRules
-from arena.match import Match
-from arena.record import Termination
+from arena.play.game import GameRules
+from arena.play.match import Match
+from arena.play.record import Termination
 from arena.spec import build_player, parse_player_spec
 from arena_engines import locate_engine
 

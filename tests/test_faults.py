@@ -5,9 +5,9 @@ from __future__ import annotations
 import chess
 
 from arena import hookimpl, load_plugins
-from arena.game import GameRules
-from arena.match import Match
-from arena.record import Termination
+from arena.play.game import GameRules
+from arena.play.match import Match
+from arena.play.record import Termination
 from arena.spec import PlayerSpec, parse_player_spec
 from conftest import fake_engine
 
@@ -119,7 +119,7 @@ def test_a_run_killed_without_a_word_is_marked_killed_by_the_next(tmp_path):
     """``kill -9`` leaves the manifest saying "running": the next run records how that one ended."""
     import json
 
-    from arena.manifest import Manifest
+    from arena.league.manifest import Manifest
 
     killed = Manifest(tmp_path, {"seed": 1})  # a run that is never told how it ended: the kill
     ended = Manifest(tmp_path, {"seed": 1})

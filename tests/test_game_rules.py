@@ -5,11 +5,12 @@ from __future__ import annotations
 import random
 
 import chess
+import pytest
 
-from arena import MoveReply, Player
-from arena.driver import play_games
-from arena.game import Game, GameRules, Side
-from arena.record import PlayerEntry, Termination
+from arena import ConfigError, MoveReply, Player
+from arena.play.driver import play_games
+from arena.play.game import Game, GameRules, Side
+from arena.play.record import PlayerEntry, Termination
 
 
 class Scripted(Player):
@@ -81,7 +82,7 @@ def test_crash_and_timeout_replies_forfeit_with_their_own_terminations():
 
 
 def test_an_adjudicators_evaluation_does_not_depend_on_what_it_evaluated_before():
-    from arena.adjudication import Adjudicator
+    from arena.league.adjudication import Adjudicator
 
     config = {"engine": "stockfish", "nodes": 20000, "resign": None, "draw": None, "cap_margin": 150}
     positions = []
@@ -107,3 +108,49 @@ def test_an_adjudicators_evaluation_does_not_depend_on_what_it_evaluated_before(
     scores = {i: busy.evaluate(positions[i]) for i in reversed(range(len(positions)))}
     busy._engine.quit()
     assert [scores[i] for i in range(len(positions))] == fresh
+
+
+def test_an_adjudication_section_reads_with_its_defaults():
+    from arena.league.adjudication import validate_adjudication
+
+    config = validate_adjudication({"resign": {"score": 700, "moves": 4}, "draw": {"score": 10, "moves": 8},
+                                    "nodes": 500}, "league.yaml")
+    # A plain dict, in this order, as the manifest records it.
+    assert config == {"engine": "stockfish", "nodes": 500, "resign": {"score": 700, "moves": 4},
+                      "draw": {"score": 10, "moves": 8, "from_move": 1}, "cap_margin": 200}
+    assert list(config) == ["engine", "nodes", "resign", "draw", "cap_margin"]
+    assert validate_adjudication({"resign": None}, "league.yaml")["resign"] is None
+
+
+@pytest.mark.parametrize("section, message", [
+    # a wrong type, a value out of range and a misspelled key, in the section and in each sub-section
+    ({"nodes": "many"}, "adjudication.nodes: 'many' must be a whole number >= 1"),
+    ({"nodes": 2e4}, "adjudication.nodes: 20000.0 must be a whole number >= 1: write 20000"),
+    ({"engine": 5}, "adjudication.engine: 5 must be 'stockfish' or a UCI engine command"),
+    ({"nodes": 0}, "adjudication.nodes: 0 must be a whole number >= 1"),
+    ({"cap_margin": -1}, "adjudication.cap_margin: -1 must be a whole number >= 0"),
+    ({"engine": ""}, "adjudication.engine: '' must be 'stockfish' or a UCI engine command"),
+    ({"node": 500}, "adjudication.node: unknown key; allowed keys: cap_margin, draw, engine, nodes, resign "
+                    "(did you mean 'nodes'?)"),
+    (["stockfish"], "adjudication: must be a mapping, not list"),
+    ({"resign": {"score": 700, "moves": True}},
+     "adjudication.resign.moves: True must be a whole number >= 1"),
+    ({"resign": {"score": 0, "moves": 4}}, "adjudication.resign.score: 0 must be a whole number >= 1"),
+    ({"resign": {"score": 700, "move": 4}},
+     "adjudication.resign.move: unknown key; allowed keys: moves, score (did you mean 'moves'?)"),
+    ({"resign": {"score": 500}}, "adjudication.resign.moves: is required: a whole number >= 1"),
+    ({"resign": [700, 4]}, "adjudication.resign: must be a mapping, not list"),
+    ({"draw": {"score": "10", "moves": 8}}, "adjudication.draw.score: '10' must be a whole number >= 0"),
+    ({"draw": {"score": -1, "moves": 8}}, "adjudication.draw.score: -1 must be a whole number >= 0"),
+    ({"draw": {"score": 10, "moves": 8, "from_move": 0}},
+     "adjudication.draw.from_move: 0 must be a whole number >= 1"),
+    ({"draw": {"score": 10, "moves": 8, "frommove": 40}},
+     "adjudication.draw.frommove: unknown key; allowed keys: from_move, moves, score "
+     "(did you mean 'from_move'?)"),
+])
+def test_adjudication_errors_name_the_file_and_key_path(section, message):
+    from arena.league.adjudication import validate_adjudication
+
+    with pytest.raises(ConfigError) as caught:
+        validate_adjudication(section, "league.yaml")
+    assert str(caught.value) == f"league.yaml: {message}"

@@ -1,4 +1,4 @@
-"""Head-to-head statistics and the SPRT (arena.headtohead), and the SPRT cost benchmark (arena.sprt_bench)."""
+"""Head-to-head statistics and the SPRT (arena.rating.headtohead), and the SPRT cost benchmark (arena.bench.sprt)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from arena.errors import ConfigError
-from arena.headtohead import (
+from arena.rating.headtohead import (
     NELO_SCALE,
     SprtSpec,
     decide,
@@ -25,8 +25,8 @@ from arena.headtohead import (
     sprt_state,
     write_pairings,
 )
-from arena.ratings import GameResult
-from arena.sprt_bench import (
+from arena.rating.model import GameResult
+from arena.bench.sprt import (
     draw_elo_for,
     equal_draw_ratio,
     fixed_sample_pairs,

@@ -15,11 +15,11 @@ import chess.pgn
 import pytest
 
 from arena import ConfigError, ResultsError
-from arena.league import load_league
-from arena.league_run import LeagueRun
-from arena.record import Termination
-from arena.results import read_records
-from arena.schedule import schedule_games
+from arena.league.config import load_league
+from arena.league.run import LeagueRun
+from arena.play.record import Termination
+from arena.league.store import read_records
+from arena.league.schedule import schedule_games
 from conftest import TESTS, run_arena
 
 ROOT = TESTS.parent
@@ -74,14 +74,14 @@ def test_a_sweep_the_default_name_already_tells_apart_adds_no_suffix(tmp_path, p
         ("players: [{type: random}, {type: random}]\n", "player name 'random' is also the name of players[0]"),
         ("players: [{skill: 3}]\n", "players[0]: a player needs a mapping with a 'type' key"),
         ("players: []\n", "players: must be a non-empty list"),
-        ("players: [{type: random}]\nschedule: {type: swiss}\n", "schedule.type: 'swiss' is not one of round_robin"),
+        ("players: [{type: random}]\nschedule: {type: swiss}\n", "schedule.type: 'swiss' must be one of round_robin, gauntlet"),
         ("players: [{type: random}]\nschedule: {games: 3}\n", "schedule.games: 3 is odd"),
         ("players: [{type: random}]\nschedule: {type: gauntlet}\n", "schedule.challengers: a gauntlet needs"),
         ("players: [{type: random}]\nrules: {max_move: 89}\n", "rules.max_move: unknown key"),
         ("players: [{type: random}]\nopenings: {type: file, path: nope.pgn}\n", "openings.path"),
         ("players: [{type: random}]\nplugins: [missing.py]\n", "missing.py' does not exist"),
         ("players: [{type: random}]\nadjudication: {engine: stockfish, resign: {score: 500}}\n",
-         "adjudication.resign: needs 'moves'"),
+         "adjudication.resign.moves: is required: a whole number >= 1"),
         ("players: [{type: random}]\nrules: {move_cap_result: eval}\n", "'eval' needs an adjudication"),
         ("players: [\n", "is not valid YAML"),
     ],
@@ -396,7 +396,7 @@ raters: [glicko2, bradley_terry]
 
 
 def test_repeated_games_are_counted_once_and_do_not_narrow_the_intervals(tmp_path, plugins):
-    from arena.rate import build_raters, games_of, rate_and_report
+    from arena.rating.rate import build_raters, games_of, rate_and_report
 
     widths = {}
     for games in (2, 8):
@@ -519,7 +519,7 @@ def test_missing_files_say_which_folder_they_were_looked_for_in(tmp_path, monkey
 
 
 def test_a_player_file_and_command_line_specs_keep_their_own_bases(tmp_path, monkeypatch):
-    from arena.match import Match
+    from arena.play.match import Match
     from arena.spec import parse_player_spec
     from arena import load_plugins
 
@@ -704,7 +704,7 @@ stop: {precision: 2.5e1, max_games: 200}
     assert parse_player_spec("noisy:epsilon=2e-1").options == {"epsilon": 0.2}
     (tmp_path / "p.yaml").write_text("type: noisy\nepsilon: 3e-1\nplayer: random\n")
     assert parse_player_spec(str(tmp_path / "p.yaml")).options["epsilon"] == 0.3
-    with pytest.raises(ConfigError, match="concurrency: 100000.0 must be a whole number: write 100000"):
+    with pytest.raises(ConfigError, match="concurrency: 100000.0 must be a whole number >= 1: write 100000"):
         load_league(write(tmp_path, "players: [{type: random}]\nconcurrency: 1e5\n"), plugins)
 
 
@@ -713,7 +713,7 @@ stop: {precision: 2.5e1, max_games: 200}
 
 def test_leagues_default_to_the_machines_cores_and_batches_for_batched_players(tmp_path, plugins):
     from arena import load_plugins
-    from arena.league import MAX_DEFAULT_WORKERS, machine_cores
+    from arena.league.config import MAX_DEFAULT_WORKERS, machine_cores
 
     cores = min(machine_cores(), MAX_DEFAULT_WORKERS)
     plain = load_league(write(tmp_path, "players: [{type: random}, {type: stockfish, nodes: 50}]\n"), plugins)

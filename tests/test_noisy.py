@@ -8,7 +8,7 @@ import chess
 import pytest
 
 from arena import ConfigError, MoveRequest
-from arena.match import Match
+from arena.play.match import Match
 from arena.spec import PlayerSpec, build_player, parse_player_spec
 
 
@@ -86,6 +86,7 @@ def test_noise_drops_the_wrapped_presets_anchor_and_bad_options_are_named(plugin
     player = noisy(plugins, 0.2, inner="stockfish:skill=1,movetime=100")
     try:
         assert "anchor" not in player.describe() and player.describe()["wraps"] == "stockfish-skill1"
+        assert player.inner.anchor() is not None and player.anchor() is None
     finally:
         player.close()
     with pytest.raises(ConfigError, match="epsilon=1.5 must be a probability"):

@@ -9,7 +9,7 @@ import chess
 import pytest
 
 from arena.errors import ConfigError
-from arena.openings import DEBIAN_BOOK, Opening, Openings, load_openings
+from arena.league.openings import DEBIAN_BOOK, Opening, Openings, load_openings
 
 SOURCE = "configs/test-league.yaml"
 
@@ -334,6 +334,38 @@ def test_empty_or_foreign_book(tmp_path: Path) -> None:
 
 def test_missing_default_book_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Point the default at a path that does not exist, as on a machine without gnuchess-book.
-    monkeypatch.setattr("arena.openings.DEBIAN_BOOK", tmp_path / "no-such-book.bin")
+    monkeypatch.setattr("arena.league.openings.DEBIAN_BOOK", tmp_path / "no-such-book.bin")
     message = error_for({"type": "book", "depth": 4}, tmp_path)
     assert "openings.path" in message and "apt-get install gnuchess-book" in message
+
+
+@pytest.mark.parametrize("config, message", [
+    # a wrong type, a value out of range and a misspelled key, for the type and for each type's keys
+    (["random"], "openings: ['random'] must be a mapping with a 'type' key, e.g. {type: random, plies: 8}"),
+    ({"plies": 4}, "openings.type: is required: one of none, random, file, book"),
+    ({"type": 4}, "openings.type: 4 must be one of none, random, file, book"),
+    ({"type": "shuffled"}, "openings.type: 'shuffled' must be one of none, random, file, book"),
+    ({"type": "none", "plies": 4}, "openings.plies: unknown key; allowed keys: type"),
+    ({"type": "random", "plies": "8"}, "openings.plies: '8' must be a positive integer"),
+    ({"type": "random", "plies": 8.0}, "openings.plies: 8.0 must be a positive integer: write 8"),
+    ({"type": "random", "plies": 0}, "openings.plies: 0 must be a positive integer"),
+    ({"type": "random", "plys": 4},
+     "openings.plys: unknown key; allowed keys: plies, type (did you mean 'plies'?)"),
+    ({"type": "random"}, "openings.plies: is required: a positive integer"),
+    ({"type": "file", "path": 5}, "openings.path: 5 must be the path of an existing file"),
+    ({"type": "file", "path": "book.pgn", "plies": None}, "openings.plies: None must be a positive integer"),
+    ({"type": "file", "path": "book.pgn", "order": "shuffled"},
+     "openings.order: 'shuffled' must be one of random, sequential"),
+    ({"type": "file", "path": "book.pgn", "plies": -1}, "openings.plies: -1 must be a positive integer"),
+    ({"type": "file", "path": "book.pgn", "ordre": "random"},
+     "openings.ordre: unknown key; allowed keys: order, path, plies, type (did you mean 'order'?)"),
+    ({"type": "file"}, "openings.path: is required: the path of an existing file"),
+    ({"type": "book", "depth": True}, "openings.depth: True must be a positive integer"),
+    ({"type": "book", "depth": 8, "path": None}, "openings.path: None must be the path of an existing file"),
+    ({"type": "book", "depth": -8}, "openings.depth: -8 must be a positive integer"),
+    ({"type": "book", "dept": 8},
+     "openings.dept: unknown key; allowed keys: depth, path, type (did you mean 'depth'?)"),
+])
+def test_errors_name_the_file_and_key_path(config: object, message: str, tmp_path: Path) -> None:
+    write(tmp_path, "book.pgn", PGN)
+    assert error_for(config, tmp_path) == f"{SOURCE}: {message}"

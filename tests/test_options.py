@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import pytest
@@ -13,7 +14,7 @@ from arena import ConfigError, hookimpl, load_plugins
 from arena.cli import cli
 from arena.errors import PluginError
 from arena.options import options_model, validate_options
-from arena.rate import build_raters
+from arena.rating.rate import build_raters
 from arena.spec import PlayerSpec, build_player, parse_player_spec
 from arena.yaml_checks import parse_yaml
 from arena_plugins.training.config import load_training
@@ -158,6 +159,94 @@ def test_training_file_values_are_checked_by_type_with_the_key_path(tmp_path):
         path.write_text(sources + text + "\n")
         with pytest.raises(ConfigError) as caught:
             load_training(path)
+        assert str(caught.value).startswith(f"{path}: {message}"), str(caught.value)
+
+
+def test_every_training_section_is_checked_when_the_file_is_read(tmp_path):
+    (tmp_path / "games.pgn").write_text("")
+    path = tmp_path / "t.yaml"
+    sources = "data: {sources: [{path: games.pgn}]}\n"
+    path.write_text(sources + "model: {size: tiny, dropout: 0.1}\nevaluate: {opponents: random, games: 2}\n")
+    config = load_training(path)
+    assert config.model == {"n_layer": 4, "n_head": 4, "n_embd": 128, "block_size": 256, "dropout": 0.1}
+    assert config.evaluate == {"opponents": ["random"], "games": 2, "temperature": 0.1, "decoding": "sample"}
+    path.write_text("data: {sources: [{path: games.pgn}], filters: {speeds: blitz}}\n")
+    assert load_training(path).filters.speeds == ("blitz",)
+    for text, message in (
+        ("evaluate: {games: 2}", "evaluate.opponents: is required: a list of at least one player spec"),
+        ("evaluate: {opponents: []}", "evaluate.opponents: [] must be a list of at least one player spec"),
+        ("evaluate: {opponents: [random], temperature: hot}", "evaluate.temperature: 'hot' must be a number >= 0"),
+        ("evaluate: {opponents: [random], decoding: beam}", "evaluate.decoding: 'beam' must be one of sample, legal"),
+        ("evaluate: {opponents: [random], game: 2}", "evaluate.game: unknown key; allowed keys: decoding, games, "
+                                                     "opponents, temperature (did you mean 'games'?)"),
+        ("model: {n_layer: 0}", "model.n_layer: 0 must be a whole number >= 1"),
+        ("model: {dropout: 1.5}", "model.dropout: 1.5 must be a number >= 0 and < 1"),
+        ("model: {bias: maybe}", "model.bias: 'maybe' must be true or false"),
+        ("model: {n_head: 3}", "model: n_embd 128 is not a multiple of n_head 3"),
+        ("data: {sources: [{path: games.pgn}], validation: 1}", "data.validation: 1 must be a fraction between 0 and 1"),
+        ("data: {sources: [{path: games.pgn}], filters: {speeds: [blitz, fast]}}",
+         "data.filters.speeds: ['blitz', 'fast'] must be a list of speed classes from ultrabullet, bullet, blitz"),
+        ("data: {sources: [games.pgn]}", "data.sources[0]: must be a mapping, not str"),
+        ("data: {sources: [{path: games.pgn, run: r}]}", "data.sources[0]: needs exactly one of 'path'"),
+        ("data: {sources: [{run: r, ratings: {a: high}}]}",
+         "data.sources[0].ratings: {'a': 'high'} must be a mapping of player names to ratings"),
+        ("seed: yes", "seed: True must be a whole number"),
+    ):
+        path.write_text(sources + text + "\n")
+        with pytest.raises(ConfigError) as caught:
+            load_training(path)
+        assert str(caught.value).startswith(f"{path}: {message}"), str(caught.value)
+
+
+def test_league_keys_are_checked_from_their_declarations(tmp_path, plugins):
+    from arena.league.config import load_league
+
+    path = tmp_path / "league.yaml"
+    players = "players: [{type: random}, {type: stockfish, nodes: 50}]\n"
+    path.write_text(players + "schedule: {type: gauntlet, challengers: rand*, games: 4}\n"
+                              "rules: {max_moves: 40, illegal_attempts: 5}\nplugins: null\n")
+    league = load_league(path, plugins)
+    assert league.schedule.challengers == ("rand*",) and league.schedule.opponents == ()
+    assert (league.rules.max_moves, league.rules.illegal_attempts) == (40, 5)
+    assert league.concurrency_default and league.raters == ("glicko2",)
+    for text, message in (
+        ("raters: glicko2", "raters: 'glicko2' must be a list of raters, e.g. [glicko2, bradley_terry]"),
+        ("rules: {move_cap_result: win}", "rules.move_cap_result: 'win' must be one of draw, eval"),
+        ("rules: {illegal_attempts: 0}", "rules.illegal_attempts: 0 must be a whole number >= 1"),
+        ("rules: {max_moves: '89'}", "rules.max_moves: '89' must be a whole number >= 1"),
+        ("seed: yes", "seed: True must be a whole number"),
+        ("games_in_flight: 2.0", "games_in_flight: 2.0 must be a whole number >= 1: write 2"),
+        ("schedule: {type: gauntlet, challengers: [1]}",
+         "schedule.challengers: [1] must be a list of player names or patterns like 'cf-*'"),
+        ("schedule: {challengers: [random]}", "schedule: challengers/opponents apply to type: gauntlet only"),
+        ("out: 5", "out: 5 must be text"),
+        ("plugins: [3]", "plugins: [3] must be a list of .py file paths"),
+    ):
+        path.write_text(players + text + "\n")
+        with pytest.raises(ConfigError) as caught:
+            load_league(path, plugins)
+        assert str(caught.value).startswith(f"{path}: {message}"), str(caught.value)
+
+
+def test_study_keys_are_checked_from_their_declarations(tmp_path):
+    import yaml
+
+    from arena_plugins.study.study import load_study
+
+    path = tmp_path / "s.yaml"
+    sections = {"experts": {"players": ["random"]}, "train": {"model": {}}, "evaluate": {"players": []}}
+    path.write_text(yaml.safe_dump({**sections, "seed": 7, "name": "s1"}))
+    study = load_study(path)
+    assert (study.seed, study.name, study.out) == (7, "s1", Path("results") / "s1")
+    for extra, message in (
+        ({"seed": "one"}, "seed: 'one' must be a whole number"),
+        ({"name": 3}, "name: 3 must be text"),
+        ({"expert": {}}, "expert: unknown key; allowed keys: evaluate, experts, name, out, seed, train "
+                         "(did you mean 'experts'?)"),
+    ):
+        path.write_text(yaml.safe_dump({**sections, **extra}))
+        with pytest.raises(ConfigError) as caught:
+            load_study(path)
         assert str(caught.value).startswith(f"{path}: {message}"), str(caught.value)
 
 

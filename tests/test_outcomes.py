@@ -7,12 +7,12 @@ import json
 import chess
 import pytest
 
-from arena.driver import play_games
-from arena.game import Game, GameRules, Side
-from arena.pgn_games import read_pgn_games
+from arena.play.driver import play_games
+from arena.play.game import Game, GameRules, Side
+from arena.rating.pgn_games import read_pgn_games
 from arena.player import Failure, MoveReply, Player
-from arena.record import Forfeit, GameRecord, PlayerEntry, Result, Termination, forfeit_of
-from arena.standings import results_of
+from arena.play.record import Forfeit, GameRecord, PlayerEntry, Result, Termination, forfeit_of
+from arena.rating.standings import results_of
 
 #: A games.jsonl line as arena wrote it before results were typed: it must load and be written back unchanged.
 OLD_LINE = (

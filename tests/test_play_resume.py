@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from arena.cli import cli
 from arena.errors import ResultsError
-from arena.results import read_records
+from arena.league.store import read_records
 
 FISH = "stockfish:nodes=50"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arena.plots import (
+from arena.rating.plots import (
     DPI,
     FIGSIZE,
     GREEDY_LABEL,
@@ -20,7 +20,7 @@ from arena.plots import (
     temperature_series,
     write_report,
 )
-from arena.ratings import GameResult, Rating
+from arena.rating.model import GameResult, Rating
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TEMPERATURES = [0.0, 0.1, 1.0, 0.01]  # deliberately out of order
@@ -41,7 +41,7 @@ def league() -> tuple[list[Rating], dict[str, dict]]:
             name = f"{family}@t={t:g}"
             # Ratings peak at a low temperature, as in the paper.
             ratings.append(rating(name, strength - 100 * t - (30 if t == 0 else 0)))
-            players[name] = {"type": "transformer", "options": {"checkpoint": f"ckpt/{family}.pt", "temperature": t}}
+            players[name] = {"type": "transformer", "axis": "temperature", "options": {"checkpoint": f"ckpt/{family}.pt", "temperature": t}}
     for skill, value in ((1, 1554.0), (3, 1700.0)):
         name = f"stockfish-skill{skill}"
         ratings.append(rating(name, value, anchored=True))
@@ -86,10 +86,10 @@ def test_temperature_series_keeps_checkpoints_swept_with_the_temperature_apart()
         for t in (0.5, 0.1):
             name = f"transformer@checkpoint={checkpoint},temperature={t:g}"
             ratings.append(rating(name, value + t))
-            players[name] = {"type": "transformer", "options": {"checkpoint": f"ckpt/{checkpoint}.pt", "temperature": t}}
+            players[name] = {"type": "transformer", "axis": "temperature", "options": {"checkpoint": f"ckpt/{checkpoint}.pt", "temperature": t}}
     # A lone model at a fixed temperature keeps its base name as the label.
     ratings.append(rating("solo@t=0.3", 1000.0))
-    players["solo@t=0.3"] = {"type": "transformer", "options": {"temperature": 0.3}}
+    players["solo@t=0.3"] = {"type": "transformer", "axis": "temperature", "options": {"temperature": 0.3}}
     families, references = temperature_series(ratings, players)
     assert families == {
         "solo": [(0.3, 1000.0, 950.0, 1050.0)],
@@ -102,10 +102,10 @@ def test_temperature_series_keeps_checkpoints_swept_with_the_temperature_apart()
 def test_only_numeric_temperatures_make_a_family_and_unknown_players_are_references():
     ratings = [rating("a@t=x", 1500.0), rating("b", 1400.0), rating("c", 1300.0), rating("d", 1200.0)]
     players = {
-        "a@t=x": {"type": "transformer", "options": {"temperature": "hot"}},
-        "b": {"type": "transformer", "options": {"temperature": True}},
-        "c": {"type": "transformer", "options": {"temperature": math.nan}},
-        "unrated": {"type": "transformer", "options": {"temperature": 0.5}},
+        "a@t=x": {"type": "transformer", "axis": "temperature", "options": {"temperature": "hot"}},
+        "b": {"type": "transformer", "axis": "temperature", "options": {"temperature": True}},
+        "c": {"type": "transformer", "axis": "temperature", "options": {"temperature": math.nan}},
+        "unrated": {"type": "transformer", "axis": "temperature", "options": {"temperature": 0.5}},
     }  # "d" is rated but not described
     families, references = temperature_series(ratings, players)
     assert families == {}
@@ -167,15 +167,15 @@ def test_write_report_orders_the_cross_table_by_rating(tmp_path, monkeypatch):
     results.append(GameResult("unrated", "random", 1.0))
     seen = {}
 
-    import arena.plots
+    import arena.rating.plots
 
-    original = arena.plots.plot_cross_table
+    original = arena.rating.plots.plot_cross_table
 
     def spy(results, order, path, title=""):
         seen["order"], seen["title"] = list(order), title
         return original(results, order, path, title)
 
-    monkeypatch.setattr(arena.plots, "plot_cross_table", spy)
+    monkeypatch.setattr(arena.rating.plots, "plot_cross_table", spy)
     written = write_report(tmp_path / "report", ratings, players, results, title="test")
     assert written == [tmp_path / "report" / "rating_vs_temperature.png", tmp_path / "report" / "cross_table.png"]
     for path in written:
@@ -204,7 +204,7 @@ def test_families_come_in_natural_order():
     for family in ("model10", "model2", "model1"):
         name = f"{family}@t=0.5"
         ratings.append(rating(name, 1500.0))
-        players[name] = {"type": "transformer", "options": {"checkpoint": f"{family}.pt", "temperature": 0.5}}
+        players[name] = {"type": "transformer", "axis": "temperature", "options": {"checkpoint": f"{family}.pt", "temperature": 0.5}}
     families, _ = temperature_series(ratings, players)
     assert list(families) == ["model1", "model2", "model10"]
 
@@ -241,7 +241,7 @@ def test_sparse_temperatures_keep_their_log_distances():
     ratings, players = [], {}
     for t, value in ((0.0, 1500.0), (0.5, 1450.0), (2.0, 1200.0)):
         ratings.append(rating(f"m@t={t:g}", value))
-        players[f"m@t={t:g}"] = {"type": "transformer", "options": {"temperature": t}}
+        players[f"m@t={t:g}"] = {"type": "transformer", "axis": "temperature", "options": {"temperature": t}}
     fig = rating_vs_temperature_figure(ratings, players)
     ax = fig.axes[0]
     fig.draw_without_rendering()

@@ -14,9 +14,9 @@ import pytest
 
 import arena
 from arena import PluginError, hookimpl, load_plugins
-from arena.match import Match
+from arena.play.match import Match
 from arena.plugins import PluginWarning
-from arena.results import read_records
+from arena.league.store import read_records
 from arena.spec import PlayerSpec, parse_player_spec
 from conftest import TESTS, run_arena
 
@@ -349,8 +349,8 @@ def test_a_plugin_file_before_the_command_plays_its_player_in_every_worker(tmp_p
 
 
 def test_a_plugin_registered_in_code_reaches_the_workers(tmp_path):
-    from arena.league import load_league
-    from arena.league_run import LeagueRun
+    from arena.league.config import load_league
+    from arena.league.run import LeagueRun
 
     plugins = load_plugins(extra=[("throwaway", ThrowawayPlugin())])
     league = load_league(_two_worker_league(tmp_path, "firstlegal"), plugins)
@@ -373,7 +373,7 @@ def test_a_plugin_file_on_the_command_line_adds_its_commands(tmp_path, capsys):
 
 
 def test_a_league_file_with_plugins_keeps_those_registered_in_code(tmp_path):
-    from arena.league import load_league
+    from arena.league.config import load_league
 
     rater = tmp_path / "rater.py"
     rater.write_text("import arena\nfrom arena_plugins.raters import Glicko2Rater\n"

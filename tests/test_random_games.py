@@ -11,9 +11,9 @@ import chess
 import chess.pgn
 import pytest
 
-from arena.match import Match
-from arena.record import Termination
-from arena.results import ResultsWriter, read_records
+from arena.play.match import Match
+from arena.play.record import Termination
+from arena.league.store import ResultsWriter, read_records
 from arena.spec import parse_player_spec
 
 GAMES = 200

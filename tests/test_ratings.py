@@ -10,8 +10,8 @@ import glicko2
 import pytest
 
 from arena import ConfigError
-from arena.ratings import CENTRE, GameResult, parse_anchor
-from arena.simulation import Accuracy, measure_coverage, simulate_league, simulate_rating_list
+from arena.rating.model import CENTRE, GameResult, parse_anchor
+from arena.rating.simulation import Accuracy, measure_coverage, simulate_league, simulate_rating_list
 from arena_plugins.raters import BradleyTerryRater, Glicko2PaperRater, Glicko2Rater
 from conftest import run_arena
 
@@ -237,8 +237,8 @@ def test_rate_errors_are_clear(tmp_path):
 
 
 def test_results_only_pgn_games_are_not_taken_for_copies(tmp_path):
-    from arena.rate import load_games
-    from arena.standings import distinct_results
+    from arena.rating.rate import load_games
+    from arena.rating.standings import distinct_results
 
     games = '[White "a"]\n[Black "b"]\n[Result "1-0"]\n\n1-0\n\n' * 5
     games += '[White "a"]\n[Black "b"]\n[Result "1-0"]\n\n1. e4 e5 1-0\n\n' * 2

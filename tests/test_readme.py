@@ -26,7 +26,7 @@ from click.testing import CliRunner
 
 from arena import EngineNotFoundError
 from arena.cli import cli
-from arena.results import read_records
+from arena.league.store import read_records
 from arena_engines import locate_engine
 from conftest import ROOT, run_arena
 
@@ -99,6 +99,10 @@ COMMANDS: dict[str, RunBy | NotRun] = {
     "arena bench transformer": RunBy(HERE + "test_bench_transformer_runs_small"),
     "arena bench transformer --size small --rounds 2 --paper-moves 1 --games 1,2": RunBy(
         HERE + "test_bench_transformer_runs_small"),
+    "arena plugins --options": RunBy(
+        "tests/test_options.py::test_plugins_options_lists_every_type_with_type_default_and_help"),
+    "arena plugins --options stockfish": RunBy(
+        "tests/test_options.py::test_plugins_options_lists_every_type_with_type_default_and_help"),
     "arena rate results/calibration --write-anchors anchors.yaml": RunBy(
         "tests/test_reports.py::test_calibration_writes_anchors_that_presets_then_carry",
         replaced=("results/calibration",)),

@@ -94,8 +94,8 @@ def test_stockfish_presets_carry_the_papers_anchors(plugins):
     for player in (anchored, other):
         player.start()
     try:
-        assert anchored.describe()["anchor"] == 1867.0
-        assert "anchor" not in other.describe()
+        assert anchored.anchor() == 1867.0
+        assert other.anchor() is None
     finally:
         anchored.close()
         other.close()
@@ -124,7 +124,7 @@ anchors: {stockfish-elo1400: 1400, stockfish-elo2000: 2000}
     player = build_player(parse_player_spec("stockfish:skill=4,nodes=300"), load_plugins())
     player.start()
     try:
-        assert player.describe()["anchor"] == entry["skill"][4]
+        assert player.anchor() == entry["skill"][4]
     finally:
         player.close()
 
@@ -168,7 +168,7 @@ def _arena(plugins, *args):
 
 
 def test_rate_and_report_writes_the_pairings_beside_the_standings(tmp_path, plugins):
-    from arena.rate import build_raters, load_games, rate_and_report
+    from arena.rating.rate import build_raters, load_games, rate_and_report
 
     games = load_games(_write_pgn(tmp_path / "h2h.pgn", H2H_GAMES))
     out = tmp_path / "out"
@@ -270,7 +270,7 @@ def test_skipped_games_are_summarised_by_reason_not_listed_one_per_line(tmp_path
 
 def test_a_malformed_move_is_reported_as_itself_not_as_the_next_move(tmp_path):
     """python-chess skips text it cannot read and blames the next move; the report names the bad text."""
-    from arena.pgn_games import read_pgn_games
+    from arena.rating.pgn_games import read_pgn_games
 
     header = '[White "a"]\n[Black "b"]\n[Result "1-0"]\n\n'
     path = tmp_path / "bad.pgn"

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from arena import ConfigError
-from arena.league import load_league
-from arena.league_run import LeagueRun, stop_plan
-from arena.record import GameRecord, MoveRecord, PlayerEntry, Termination
-from arena.results import read_records
-from arena.schedule import schedule_games
+from arena.league.config import load_league
+from arena.league.run import LeagueRun, stop_plan
+from arena.league.stopping import StopRule, load_stop
+from arena.play.record import GameRecord, MoveRecord, PlayerEntry, Termination
+from arena.league.store import read_records
+from arena.league.schedule import schedule_games
+from arena.rating.headtohead import SprtSpec
 from conftest import run_arena
 
 
@@ -124,6 +126,45 @@ def test_stop_rules_are_validated(tmp_path, plugins, stop, message):
     with pytest.raises(ConfigError) as caught:
         load_league(write(tmp_path, SIMULATED + f"stop: {stop}\n"), plugins)
     assert message in str(caught.value)
+
+
+def test_a_stop_section_reads_as_its_rule_with_defaults():
+    rule = load_stop({"sprt": {"elo0": 0, "elo1": 5, "model": "logistic"}, "precision": 25, "max_games": 200},
+                     "league.yaml")
+    assert rule == StopRule(SprtSpec(0.0, 5.0, 0.05, 0.05, "logistic"), 25.0, 200, 8)
+    # Floats, as the manifest recorded them before.
+    assert isinstance(rule.precision, float) and isinstance(rule.sprt.elo1, float)
+    assert load_stop(None, "league.yaml") is None
+    nulls = {"sprt": None, "max_games": None, "precision": 10}
+    assert load_stop(nulls, "league.yaml") == StopRule(precision=10.0)
+
+
+@pytest.mark.parametrize("stop, message", [
+    # a wrong type, a value out of range and a misspelled key, in the section and in its sub-section
+    ({"precision": "25"}, "stop.precision: '25' must be a positive number of Elo, e.g. 25"),
+    ({"pairs_ahead": True}, "stop.pairs_ahead: True must be a whole number >= 1"),
+    ({"max_games": 1e3}, "stop.max_games: 1000.0 must be a whole number >= 2: write 1000"),
+    ({"precision": float("inf")}, "stop.precision: inf must be a positive number of Elo, e.g. 25"),
+    ({"max_games": 0}, "stop.max_games: 0 must be a whole number >= 2"),
+    ({"pairs_ahead": 0}, "stop.pairs_ahead: 0 must be a whole number >= 1"),
+    ({"pairs_ahaed": 4},
+     "stop.pairs_ahaed: unknown key; allowed keys: max_games, pairs_ahead, precision, sprt "
+     "(did you mean 'pairs_ahead'?)"),
+    ([25], "stop: must be a mapping, not list"),
+    ({"sprt": {"elo0": 0, "elo1": 5, "alpha": "0.05"}},
+     "stop.sprt.alpha: '0.05' must be a number > 0 and < 0.5"),
+    ({"sprt": {"elo0": 0, "elo1": 5, "model": "bayes"}},
+     "stop.sprt.model: 'bayes' must be one of normalized, logistic"),
+    ({"sprt": {"elo0": 0, "elo1": 5, "beta": 0.5}}, "stop.sprt.beta: 0.5 must be a number > 0 and < 0.5"),
+    ({"sprt": {"elo0": float("-inf"), "elo1": 5}}, "stop.sprt.elo0: -inf must be a number of Elo, e.g. 5"),
+    ({"sprt": {"elo0": 0, "elo1": 5, "modle": "logistic"}},
+     "stop.sprt.modle: unknown key; allowed keys: alpha, beta, elo0, elo1, model (did you mean 'model'?)"),
+    ({"sprt": [0, 5]}, "stop.sprt: must be a mapping, not list"),
+])
+def test_stop_errors_name_the_file_and_key_path(stop, message):
+    with pytest.raises(ConfigError) as caught:
+        load_stop(stop, "league.yaml")
+    assert str(caught.value) == f"league.yaml: {message}"
 
 
 PRECISION = """

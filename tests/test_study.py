@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from arena.ratings import Rating
+from arena.rating.model import Rating
 from arena_plugins.study.study import cap_note
 from arena_plugins.study.verdict import compare
 from arena_plugins.transformer.checkpoint import load_model

@@ -21,7 +21,7 @@ from arena import ConfigError, MoveRequest
 from arena_plugins.training.config import load_training
 from arena_plugins.training.data import Filters, Shards, league_command, prepare
 from arena_plugins.training.trainer import ChessFormerTrainer
-from arena.results import read_records
+from arena.league.store import read_records
 from arena_plugins.transformer.checkpoint import load_model
 from arena_plugins.transformer.tokenizer import MoveTokenizer
 from conftest import run_arena
@@ -236,11 +236,15 @@ def test_sigkill_during_training_then_rerun_continues_identically(tmp_path, expe
 def test_training_file_errors_name_the_key(tmp_path):
     cases = [
         ("data: {sources: []}\n", "data.sources: give a list"),
-        ("data: {sources: [{path: x.pgn}]}\nmodel: {size: huge}\n", "model.size: 'huge' is not one of"),
+        ("data: {sources: [{path: x.pgn}]}\nmodel: {size: huge}\n", "model.size: 'huge' must be one of tiny, small"),
         ("data: {sources: [{path: x.pgn}]}\ntrain: {max_step: 3}\n", "train.max_step: unknown key"),
         ("data: {sources: [{path: x.pgn}]}\ntrain: {batch_size: 0}\n", "train.batch_size: 0 must be"),
         ("data: {sources: [{path: missing.pgn}]}\n", "missing.pgn' does not exist"),
-        ("data: {sources: [{path: x.pgn}], tokenizer: bpe}\n", "data.tokenizer: 'bpe' is not one of char, move"),
+        ("data: {sources: [{path: x.pgn}], tokenizer: bpe}\n", "data.tokenizer: 'bpe' must be one of char, move"),
+        ("data: {sources: [{path: x.pgn}], filters: {min_moves: ten}}\n",
+         "bad.yaml: data.filters.min_moves: 'ten' must be a whole number"),
+        ("data: {sources: [{path: x.pgn}]}\nevaluate: {opponents: [random], games: 0}\n",
+         "bad.yaml: evaluate.games: 0 must be a whole number >= 1"),
     ]
     for text, message in cases:
         path = tmp_path / "bad.yaml"

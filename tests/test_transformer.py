@@ -13,12 +13,12 @@ import pytest
 import torch
 
 from arena import ConfigError, MoveRequest
-from arena.game import GameRules
-from arena.league import load_league
-from arena.league_run import LeagueRun
-from arena.match import Match
-from arena.record import Termination
-from arena.results import read_records
+from arena.play.game import GameRules
+from arena.league.config import load_league
+from arena.league.run import LeagueRun
+from arena.play.match import Match
+from arena.play.record import Termination
+from arena.league.store import read_records
 from arena.spec import PlayerSpec, build_player
 from arena_plugins.transformer.checkpoint import CheckpointError, check_checkpoint, load_model, save_checkpoint
 from arena_plugins.transformer.inference import Session

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from arena.bench import format_league_bench, league_bench
+from arena.bench.league import format_league_bench, league_bench
 from arena.cli.options import plugin_option
 
 
@@ -85,8 +85,8 @@ def rate(app, players, games, seed, scales, seeds, list_players, list_games, whi
     beside Ordo's on the same games (-a/-A anchor, -W, -D, -s) when Ordo is
     found. Speed: seconds to rate ``--players`` players and ``--games`` games.
     """
-    from arena.rate import build_raters
-    from arena.rating_bench import (DEFAULT_RATERS, DEFAULT_SCALES, accuracy_bench, find_ordo,
+    from arena.rating.rate import build_raters
+    from arena.bench.rating import (DEFAULT_RATERS, DEFAULT_SCALES, accuracy_bench, find_ordo,
                                     format_accuracy_bench, format_rating_bench, rating_bench)
 
     items = rater_items or DEFAULT_RATERS
@@ -130,8 +130,8 @@ def sprt(sprt_text, true_elos, runs, draw_ratio, bias_sd, max_pairs, seed):
     fixed-length test with the same alpha and beta at elo0 and elo1.
     """
     from arena.errors import ConfigError
-    from arena.headtohead import parse_sprt
-    from arena.sprt_bench import draw_elo_for, format_sprt_cost, sprt_cost
+    from arena.rating.headtohead import parse_sprt
+    from arena.bench.sprt import draw_elo_for, format_sprt_cost, sprt_cost
 
     try:
         spec = parse_sprt(sprt_text)  # before anything runs

@@ -13,17 +13,17 @@ import click
 
 from arena.cli.options import plugin_option
 from arena.errors import ConfigError
-from arena.headtohead import HeadToHead, SprtSpec, format_progress, head_to_head, parse_sprt, sprt_state
-from arena.league import League, league_from_mapping
-from arena.league_run import LeagueRun
-from arena.match import match_names
-from arena.openings import DEFAULT_PLIES
+from arena.rating.headtohead import HeadToHead, SprtSpec, format_progress, head_to_head, parse_sprt, sprt_state
+from arena.league.config import League, league_from_mapping
+from arena.league.run import LeagueRun
+from arena.play.match import match_names
+from arena.league.openings import DEFAULT_PLIES
 from arena.plugins import Plugins
-from arena.rate import load_games
-from arena.record import GameRecord
+from arena.rating.rate import load_games
+from arena.play.record import GameRecord
 from arena.spec import PlayerSpec, build_player, parse_player_spec
-from arena.standings import pair_of
-from arena.stopping import Verdict
+from arena.rating.standings import pair_of
+from arena.league.stopping import Verdict
 from arena.wording import plural
 
 

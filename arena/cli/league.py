@@ -11,14 +11,14 @@ import click
 from tqdm import tqdm
 
 from arena.cli.options import plugin_option
-from arena.league import League, load_league
-from arena.league_run import LeagueRun
-from arena.rate import build_raters, games_of, rate_and_report, white_advantage_lines
-from arena.record import GameRecord
-from arena.results import JSONL_NAME, PGN_NAME
-from arena.schedule import schedule_games
-from arena.standings import copies_note, format_standings, results_of, standings
-from arena.stopping import stop_notes
+from arena.league.config import League, load_league
+from arena.league.run import LeagueRun
+from arena.rating.rate import build_raters, games_of, rate_and_report, white_advantage_lines
+from arena.play.record import GameRecord
+from arena.league.store import JSONL_NAME, PGN_NAME
+from arena.league.schedule import schedule_games
+from arena.rating.standings import copies_note, format_standings, results_of, standings
+from arena.league.stopping import stop_notes
 from arena.wording import plural
 
 #: Without a terminal, a progress line at least this often (seconds) while games finish.
@@ -170,7 +170,7 @@ def _stderr_is_terminal() -> bool:
 
 def _report(spec: League, run: LeagueRun) -> None:
     """Rate the finished league, print the standings, write them with the plots, tell the plugins."""
-    games = games_of(run.records, spec.source)
+    games = games_of(run.records, spec.source, spec.plugins)
     if run.plan is not None:
         games.notes = stop_notes(run.plan.summary(), len(run.records))
     anchors = {**games.anchors, **spec.anchors}

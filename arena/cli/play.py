@@ -13,15 +13,15 @@ import click
 
 from arena.cli.options import plugin_option
 from arena.errors import ResultsError
-from arena.game import GameRules
-from arena.manifest import MANIFEST_NAME, Manifest
-from arena.match import Match
-from arena.openings import DEFAULT_PLIES, Openings, parse_openings
-from arena.record import GameRecord
-from arena.results import JSONL_NAME, PGN_NAME, ResultsWriter, read_records, recover_records
+from arena.play.game import GameRules
+from arena.league.manifest import MANIFEST_NAME, Manifest
+from arena.play.match import Match
+from arena.league.openings import DEFAULT_PLIES, Openings, parse_openings
+from arena.play.record import GameRecord
+from arena.league.store import JSONL_NAME, PGN_NAME, ResultsWriter, read_records, recover_records
 from arena.seeds import fresh_seed
 from arena.spec import parse_player_spec
-from arena.standings import Standing
+from arena.rating.standings import Standing
 from arena.wording import plural
 
 DEFAULT_OPENINGS = f"random:plies={DEFAULT_PLIES}"

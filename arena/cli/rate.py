@@ -11,11 +11,12 @@ import yaml
 
 from arena.cli.options import plugin_option
 from arena.errors import ConfigError
-from arena.headtohead import PAIRINGS_FILES, format_pairings
-from arena.rate import (DEFAULT_RATERS, Report, anchor_table, build_raters, load_games, rate_and_report,
+from arena_engines import anchor_entries
+from arena.rating.headtohead import PAIRINGS_FILES, format_pairings
+from arena.rating.rate import (DEFAULT_RATERS, Report, build_raters, load_games, rate_and_report,
                         white_advantage_lines)
-from arena.ratings import parse_anchor
-from arena.standings import copies_note, format_standings, standings_json
+from arena.rating.model import parse_anchor
+from arena.rating.standings import copies_note, format_standings, standings_json
 from arena.wording import plural
 
 #: ``arena rate`` prints the per-pairing table up to this many players (66 rows); beyond, on ``--pairings``.
@@ -46,7 +47,7 @@ def skipped_summary(skipped: list, rated: int) -> list[str]:
 
 
 def _prepare(app, path: str, rater_names: tuple[str, ...], anchor_texts: tuple[str, ...]):
-    games = load_games(path)
+    games = load_games(path, app.plugins)
     for line in skipped_summary(games.skipped, len(games.results)):
         click.echo(line, err=True)
     anchors = {**games.anchors, **dict(parse_anchor(text) for text in anchor_texts)}
@@ -81,7 +82,7 @@ def rate(app, path, rater_names, anchor_texts, as_json, all_pairings, write_anch
     report = rate_and_report(games, raters, anchors, folder=None)
     if write_anchors:
         first_rater, first = next(iter(report.ratings.items()))
-        entries = anchor_table(games, first, f"arena rate {path} ({first_rater}), {date.today()}")
+        entries = anchor_entries(games.players, first, f"arena rate {path} ({first_rater}), {date.today()}")
         if not entries:
             raise ConfigError(f"{path} has no rated stockfish players with a skill option to write anchors for")
         Path(write_anchors).write_text(yaml.safe_dump(entries, sort_keys=False))

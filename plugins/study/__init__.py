@@ -104,14 +104,14 @@ def _describe(study: Study, experts, config, evaluation) -> None:
 
 def _report(study: Study, plugins, experts, config, command: str) -> None:
     """Stage 4: rate the evaluation games, compare the model with the best expert in its data, write the report."""
-    from arena.rate import build_raters, load_games, rate
-    from arena.standings import distinct_results
+    from arena.rating.rate import build_raters, load_games, rate
+    from arena.rating.standings import distinct_results
 
     from .verdict import compare, write_verdict
 
     checkpoint = _trained(config)
     evaluation = evaluation_league(study, plugins, config)
-    games = load_games(study.evaluation_folder)
+    games = load_games(study.evaluation_folder, plugins)
     rater_name, rater = next(iter(build_raters(evaluation.raters, plugins, evaluation.source).items()))
     anchors = {**games.anchors, **evaluation.anchors}
     ratings = rate(games, {rater_name: rater}, anchors)[rater_name]  # distinct games: copies count once

@@ -38,14 +38,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from arena.league import League, league_from_mapping
+from arena.league.config import League, league_from_mapping
+from arena.options import read_keys
 from arena.plugins import Plugins
-from arena.yaml_checks import Base, key_error, mapping, read_yaml, seed as check_seed
+from arena.yaml_checks import Base, key_error, read_yaml
 
 STAGES = ("experts", "train", "evaluate", "report")
-TOP_LEVEL_KEYS = {"name", "seed", "out", "experts", "train", "evaluate"}
 #: Keys the study sets in every section itself.
 RESERVED_KEYS = {"name", "out"}
+
+
+@dataclass(frozen=True)
+class StudyKeys:
+    """A study file's top-level keys, as written; its sections are read by their stages (leagues, a training file)."""
+
+    name: str | None = None  #: default: the file name
+    seed: int = 1  #: seeds the experts' league and the training; the evaluation league plays with seed + 1
+    #: relative to the study file (default results/NAME, relative to the current directory)
+    out: str | None = None
+    experts: Any = None  #: a league file's keys but name and out
+    train: Any = None  #: a training file's keys but name and out
+    evaluate: Any = None  #: a league file's keys but name and out; the experts join its players
 
 
 @dataclass
@@ -89,27 +102,25 @@ def load_study(path: str | Path, out: str | Path | None = None) -> Study:
     path = Path(path)
     source = str(path)
     data, text = read_yaml(path, "study file")
-    data = mapping(source, "", data, TOP_LEVEL_KEYS)
+    keys = read_keys(StudyKeys, data, source, "")
     sections = {}
     for key in ("experts", "train", "evaluate"):
-        section = data.get(key)
+        section = getattr(keys, key)
         if not isinstance(section, dict) or not section:
             raise key_error(source, key, f"the study needs a '{key}:' section (a mapping); see arena study --help")
         reserved = sorted(RESERVED_KEYS & set(section))
         if reserved:
             raise key_error(source, f"{key}.{reserved[0]}", "is set by the study (from its name and out); remove it")
         sections[key] = section
-    seed = check_seed(source, data.get("seed", 1))
-    name = str(data.get("name") or path.stem)
+    name = keys.name or path.stem
     base = Base.of_file(path, "study file")
-    written = data.get("out")
     return Study(
         name=name,
         source=source,
         base=base.folder,
-        seed=seed,
+        seed=keys.seed,
         # --out is relative to the current directory, out: to the file; the default results/NAME to the current directory.
-        out=Path(out) if out else base.path(str(written)) if written else Path("results") / name,
+        out=Path(out) if out else base.path(keys.out) if keys.out else Path("results") / name,
         text=text,
         **sections,
     )

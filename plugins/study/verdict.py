@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from arena.ratings import Rating
+from arena.rating.model import Rating
 
 #: The temperatures at or below which a win over the best expert counts as transcendence by low temperature.
 LOW_TEMPERATURE = 0.1
@@ -123,7 +123,7 @@ def write_verdict(folder: Path, verdict: Verdict, ratings: Sequence[Rating], pla
                   title: str, facts: Sequence[str], rater: str | None = None) -> list[Path]:
     """``rating_vs_temperature.png`` (the model's curve, experts as reference lines), ``report.md`` and
     ``verdict.json`` in ``folder``; ``facts`` are extra report lines (the command, the data)."""
-    from arena.plots import plot_rating_vs_temperature
+    from arena.rating.plots import plot_rating_vs_temperature
 
     shown = {point.name for point in verdict.points} | {expert.name for expert in verdict.experts} | set(verdict.capped)
     figure = plot_rating_vs_temperature(

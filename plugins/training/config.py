@@ -45,15 +45,15 @@ is relative to the current directory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from arena.errors import ConfigError
-from arena.options import Wording, validate_keys
-from arena.yaml_checks import Base, key_error, mapping, read_yaml, seed as check_seed
+from arena.options import Wording, read_keys
+from arena.yaml_checks import Base, key_error, listed, read_yaml
 from arena_plugins.transformer.tokenizer import TOKENIZERS
 
 from .data import SPEEDS, Filters
@@ -65,18 +65,98 @@ SIZES: dict[str, dict[str, Any]] = {
     "paper-302m": dict(n_layer=24, n_head=16, n_embd=1024, block_size=1023),
     "paper-707m": dict(n_layer=36, n_head=20, n_embd=1280, block_size=1023),
 }
-MODEL_KEYS = {"size", "n_layer", "n_head", "n_embd", "block_size", "dropout", "bias"}
-DATA_KEYS = {"sources", "filters", "validation", "tokenizer"}
-FILTER_KEYS = {f.name for f in fields(Filters)}
-EVALUATE_KEYS = {"opponents", "games", "temperature", "decoding"}
-
 
 Count = Annotated[int, Field(ge=1)]
 #: A rate or a coefficient: written 3e-4 or 0.0003 (quoted, '3e-4' is text).
 Rate = Annotated[float, Field(ge=0), Wording("a number >= 0, without quotes, e.g. 3e-4")]
+# The choices are the registries' names, so that a size or tokenizer added there is accepted here.
+SizeName = Literal[tuple(SIZES)]  # type: ignore[valid-type]
+TokenizerName = Literal[tuple(TOKENIZERS)]  # type: ignore[valid-type]
+SpeedName = Literal[tuple(name for name, _ in SPEEDS)]  # type: ignore[valid-type]
 
 
-@dataclass
+@dataclass(frozen=True)
+class TrainingKeys:
+    """A training file's top-level keys, as written; its sections are read by their own classes."""
+
+    name: str | None = None  #: default: the file name
+    #: checkpoints, data shards, log; relative to the file (default results/train/NAME, relative to the cwd)
+    out: str | None = None
+    seed: int = 1
+    trainer: str = "chessformer"  #: a registered trainer (the train command looks it up)
+    data: Any = None  #: :class:`DataKeys`
+    model: Any = None  #: :class:`ModelKeys`
+    train: Any = None  #: :class:`TrainSettings`
+    evaluate: Any = None  #: :class:`EvaluateKeys`; none: no evaluation matches
+
+
+@dataclass(frozen=True)
+class DataKeys:
+    """The ``data:`` section."""
+
+    sources: Any = None  #: a non-empty list of :class:`SourceKeys`, checked entry by entry
+    filters: Any = None  #: :class:`FilterKeys`
+    #: the share of games held out for the validation loss
+    validation: Annotated[float, Field(gt=0, lt=1), Wording("a fraction between 0 and 1")] = 0.05
+    tokenizer: TokenizerName = "char"  #: char (the paper's SAN characters) or move (one token per UCI move)
+
+
+Ratings = Annotated[dict[str, float], Wording("a mapping of player names to ratings, e.g. {careful: 1400}")]
+
+
+@dataclass(frozen=True)
+class SourceKeys:
+    """One ``data.sources`` entry: a PGN file or an arena run folder (exactly one of the two)."""
+
+    path: Annotated[str, Wording("the path of a PGN file")] | None = None
+    run: Annotated[str, Wording("the path of a run folder")] | None = None
+    #: a run's players' ratings (default: its standings.json)
+    ratings: Ratings | None = None
+
+
+@dataclass(frozen=True)
+class FilterKeys(Filters):
+    """The ``data.filters:`` section: :class:`Filters`, its speeds Lichess's classes (one may be written alone)."""
+
+    # Filters declares the other keys; only speeds needs more than its type says.
+    speeds: Annotated[
+        tuple[SpeedName, ...], BeforeValidator(listed),
+        Wording(f"a list of speed classes from {', '.join(name for name, _ in SPEEDS)}"),
+    ] = ()
+
+
+@dataclass(frozen=True)
+class ModelKeys:
+    """The ``model:`` section: a size, and any of its shape's fields given over it."""
+
+    size: SizeName = "tiny"
+    n_layer: Count | None = None
+    n_head: Count | None = None
+    n_embd: Count | None = None
+    block_size: Count | None = None
+    dropout: Annotated[float, Field(ge=0, lt=1)] | None = None
+    bias: bool | None = None
+
+    def shape(self) -> dict[str, Any]:
+        """The model's GPTConfig fields: the size's, with those given here over them."""
+        given = {key: value for key, value in asdict(self).items() if key != "size" and value is not None}
+        return {**SIZES[self.size], **given}
+
+
+@dataclass(frozen=True)
+class EvaluateKeys:
+    """The ``evaluate:`` section: a short match against each opponent at every checkpoint."""
+
+    opponents: Annotated[
+        tuple[str, ...], BeforeValidator(listed), Field(min_length=1),
+        Wording("a list of at least one player spec or player file, e.g. [random, 'stockfish:skill=0']"),
+    ]
+    games: Count = 4  #: per opponent
+    temperature: Annotated[float, Field(ge=0)] = 0.1  #: the model's sampling temperature
+    decoding: Literal["sample", "legal"] = "sample"  #: as the transformer player's option
+
+
+@dataclass(frozen=True)
 class TrainSettings:
     """The ``train:`` section: optimizer and loop settings (the paper's recipe where it applies), checked by type."""
 
@@ -127,78 +207,58 @@ def training_from_mapping(
 ) -> TrainingConfig:
     """Check a training file's content (or a study's ``train:`` section); paths in it are relative to ``base``."""
     base = Base.coerce(base)
-    top = {"name", "out", "seed", "trainer", "data", "model", "train", "evaluate"}
-    raw = mapping(source, "", raw, top)
-    name = str(raw.get("name") or default_name)
-
-    data = mapping(source, "data", raw.get("data"), DATA_KEYS)
-    sources = data.get("sources")
-    if not isinstance(sources, list) or not sources:
-        raise key_error(source, "data.sources", "give a list of {path: FILE.pgn} or {run: RUN_FOLDER} entries")
-    checked_sources = []
-    for index, item in enumerate(sources):
-        key = f"data.sources[{index}]"
-        if not isinstance(item, dict) or len({"path", "run"} & set(item)) != 1:
-            raise key_error(source, key, "needs exactly one of 'path' (a PGN file) or 'run' (a run folder)")
-        mapping(source, key, item, {"path", "run", "ratings"})
-        entry = dict(item)
-        for where in ("path", "run"):
-            if where in entry:
-                entry[where] = str(base.path(str(entry[where])))
-        checked_sources.append(entry)
-    filters_raw = mapping(source, "data.filters", data.get("filters"), FILTER_KEYS)
-    speeds = filters_raw.get("speeds") or []
-    speeds = [speeds] if isinstance(speeds, str) else speeds
-    filters = Filters(**validate_keys(Filters, {**filters_raw, "speeds": speeds}, source, "data.filters"))
-    unknown = sorted(set(filters.speeds) - {name for name, _ in SPEEDS})
-    if unknown:
-        raise key_error(source, "data.filters.speeds", f"{unknown[0]!r} is not one of {', '.join(n for n, _ in SPEEDS)}")
-    validation = data.get("validation", 0.05)
-    if not isinstance(validation, (int, float)) or not 0 < validation < 1:
-        raise key_error(source, "data.validation", f"{validation!r} must be a fraction between 0 and 1")
-
-    tokenizer = data.get("tokenizer", "char")
-    if tokenizer not in TOKENIZERS:
-        raise key_error(source, "data.tokenizer", f"{tokenizer!r} is not one of {', '.join(TOKENIZERS)}")
-
-    model = mapping(source, "model", raw.get("model"), MODEL_KEYS)
-    size = model.get("size", "tiny")
-    if size not in SIZES:
-        raise key_error(source, "model.size", f"{size!r} is not one of {', '.join(SIZES)}")
-    shape = {**SIZES[size], **{k: v for k, v in model.items() if k != "size"}}
-    if shape["n_embd"] % shape["n_head"]:
-        raise key_error(source, "model", f"n_embd {shape['n_embd']} is not a multiple of n_head {shape['n_head']}")
-
-    train_raw = mapping(source, "train", raw.get("train"), {f.name for f in fields(TrainSettings)})
-    train = TrainSettings(**validate_keys(TrainSettings, train_raw, source, "train"))
-    evaluate = raw.get("evaluate")
-    if evaluate is not None:
-        evaluate = mapping(source, "evaluate", evaluate, EVALUATE_KEYS)
-        if not evaluate.get("opponents"):
-            raise key_error(source, "evaluate.opponents", "list at least one player spec, e.g. random")
-        evaluate = {**evaluate, "opponents": _opponents(source, evaluate["opponents"], base)}
-    seed = check_seed(source, raw.get("seed", 1))
-    _check_files(source, checked_sources, sources, base)
-    written = raw.get("out")
+    keys = read_keys(TrainingKeys, raw, source, "")
+    data = read_keys(DataKeys, keys.data, source, "data")
+    sources = _sources(source, data.sources, base)
+    filters = Filters(**asdict(read_keys(FilterKeys, data.filters, source, "data.filters")))
+    model = read_keys(ModelKeys, keys.model, source, "model").shape()
+    if model["n_embd"] % model["n_head"]:
+        raise key_error(source, "model",
+                        f"n_embd {model['n_embd']} is not a multiple of n_head {model['n_head']}")
+    train = read_keys(TrainSettings, keys.train, source, "train")
+    evaluate = None
+    if keys.evaluate is not None:
+        settings = read_keys(EvaluateKeys, keys.evaluate, source, "evaluate")
+        # A mapping, as the trainer reads it, with the defaults filled in.
+        evaluate = {**asdict(settings), "opponents": _opponents(source, settings.opponents, base)}
+    _check_files(source, sources, data.sources, base)
+    name = keys.name or default_name
     return TrainingConfig(
         name=name,
         source=source,
         # --out is relative to the current directory, out: to the file, the default to the current directory.
-        out=Path(out) if out else base.path(str(written)) if written else Path("results") / "train" / name,
-        seed=seed,
-        trainer=str(raw.get("trainer", "chessformer")),
-        sources=checked_sources,
+        out=Path(out) if out else base.path(keys.out) if keys.out else Path("results") / "train" / name,
+        seed=keys.seed,
+        trainer=keys.trainer,
+        sources=sources,
         filters=filters,
-        validation=float(validation),
-        tokenizer=tokenizer,
-        model=shape,
+        validation=data.validation,
+        tokenizer=data.tokenizer,
+        model=model,
         train=train,
         evaluate=evaluate,
-        raw=raw,
+        raw=raw or {},
     )
 
 
-def _opponents(source: str, opponents: Any, base: Base) -> list[str]:
+def _sources(source: str, written: Any, base: Base) -> list[dict[str, Any]]:
+    """The ``data.sources`` entries as mappings, their paths absolute (relative ones read from ``base``)."""
+    if not isinstance(written, list) or not written:
+        raise key_error(source, "data.sources",
+                        "give a list of {path: FILE.pgn} or {run: RUN_FOLDER} entries")
+    entries = []
+    for index, item in enumerate(written):
+        key = f"data.sources[{index}]"
+        entry = read_keys(SourceKeys, item, source, key)
+        if (entry.path is None) == (entry.run is None):
+            raise key_error(source, key, "needs exactly one of 'path' (a PGN file) or 'run' (a run folder)")
+        given = {name: value for name, value in asdict(entry).items() if value is not None}
+        entries.append({name: str(base.path(value)) if name in ("path", "run") else value
+                        for name, value in given.items()})
+    return entries
+
+
+def _opponents(source: str, opponents: tuple[str, ...], base: Base) -> list[str]:
     """The evaluation's opponents as specs that mean the same from any current directory.
 
     Each is a spec (``stockfish:skill=0``) or a player file; their relative
@@ -207,14 +267,10 @@ def _opponents(source: str, opponents: Any, base: Base) -> list[str]:
     from arena.plugins import load_plugins
     from arena.spec import format_options, is_player_file, load_player_file, parse_player_spec, resolve_spec
 
-    if not isinstance(opponents, list):
-        opponents = [opponents]
     plugins = None
     texts = []
     for index, item in enumerate(opponents):
         key = f"evaluate.opponents[{index}]"
-        if not isinstance(item, str):
-            raise key_error(source, key, f"{item!r} must be a player spec such as 'random', or a player file")
         try:
             if is_player_file(item, base):
                 load_player_file(item, base)  # missing or broken: say so now

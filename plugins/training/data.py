@@ -18,15 +18,17 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, TextIO
+from typing import Annotated, Any, Iterator, TextIO
 
 import chess
 import numpy as np
 import yaml
+from pydantic import Field
 
+from arena import Result
 from arena.errors import ConfigError
-from arena.pgn_games import read_games
-from arena.results import JSONL_NAME, read_records
+from arena.rating.pgn_games import read_games
+from arena.league.store import JSONL_NAME, read_records
 from arena_plugins.transformer.tokenizer import CharTokenizer, Tokenizer, tokenizer_from_dict
 
 #: The shipped league files: a run source that is one of their run folders is filled by that league.
@@ -43,7 +45,7 @@ class Filters:
     max_rating: int | None = None  #: both players at or below (the paper's rating cap)
     min_rating: int | None = None  #: both players at or above
     speeds: tuple[str, ...] = ()  #: e.g. ("blitz", "rapid"); empty keeps all
-    min_moves: int = 1  #: full moves
+    min_moves: Annotated[int, Field(ge=0)] = 1  #: full moves
 
 
 @dataclass
@@ -147,7 +149,7 @@ def keep(game: Game, filters: Filters, summary: Summary) -> bool:
     """Whether a game passes the filters; the reason it does not is counted."""
     reason = None
     white, black = game.ratings
-    if game.result not in ("1-0", "0-1", "1/2-1/2"):
+    if game.result not in {result.value for result in Result}:
         reason = "unfinished (no result)"
     elif (len(game.sans) + 1) // 2 < filters.min_moves:
         reason = f"shorter than {filters.min_moves} moves"

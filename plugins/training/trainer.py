@@ -217,10 +217,10 @@ class _nothing:
 def evaluate(checkpoint: Path, settings: dict[str, Any], step: int) -> str:
     """Play the checkpoint against each opponent for a few games: score and illegal-move attempts."""
     from arena import load_plugins
-    from arena.game import GameRules
-    from arena.match import Match
+    from arena.play.game import GameRules
+    from arena.play.match import Match
     from arena.spec import PlayerSpec, parse_player_spec
-    from arena.standings import Standing
+    from arena.rating.standings import Standing
 
     plugins = load_plugins()
     model = PlayerSpec("transformer", {

@@ -36,11 +36,11 @@ from typing import Annotated, Any, Literal
 import chess
 from pydantic import Field
 
-from arena import ConfigError, MoveReply, MoveRequest, Player
+from arena import ConfigError, Failure, MoveReply, MoveRequest, Player, Result
 from arena.options import FilePath, Wording, checked_options
 from arena.seeds import derive_seed
 
-RESULTS = ("1-0", "0-1", "1/2-1/2")
+RESULTS = tuple(result.value for result in Result)  #: what a model may write instead of a move
 MOVE_END = " "
 
 
@@ -49,6 +49,7 @@ class TransformerPlayer(Player):
     """A ChessFormer checkpoint: ``transformer:checkpoint=PATH,temperature=0.1,decoding=legal``."""
 
     option_abbreviations = {"temperature": "t"}
+    axis = "temperature"
 
     def __init__(
         self,
@@ -140,11 +141,11 @@ class TransformerPlayer(Player):
             try:
                 prompt = self.tokenizer.prompt(request.board)
             except ValueError as error:
-                replies[i] = MoveReply(failure="error", detail=f"{self.name}: {error}")
+                replies[i] = MoveReply(failure=Failure.ERROR, detail=f"{self.name}: {error}")
                 continue
             if len(prompt) + self._room(request.board) > self.model.config.block_size:
                 replies[i] = MoveReply(
-                    failure="context_full",
+                    failure=Failure.CONTEXT_FULL,
                     detail=f"{self.name}: the transcript ({len(prompt)} tokens) fills the context",
                 )
                 continue

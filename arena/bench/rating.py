@@ -1,6 +1,6 @@
 """Rating benchmarks: accuracy on simulated rating lists beside Ordo's, and speed on a large league.
 
-Accuracy: lists like a real rating list (arena.simulation.simulate_rating_list:
+Accuracy: lists like a real rating list (arena.rating.simulation.simulate_rating_list:
 sparse pairings between players near in strength, a white advantage, one
 anchor) at several scales and seeds; per rater the RMSE, mean error (bias)
 and 95% interval coverage of the free players' ratings, and the same for
@@ -27,8 +27,9 @@ import numpy as np
 
 from arena.errors import ArenaError, ConfigError
 from arena.plugins import Plugins
-from arena.ratings import GameResult, Rater, Rating
-from arena.simulation import Accuracy, RatingList, outcome_probabilities, simulate_rating_list
+from arena.play.record import Result
+from arena.rating.model import GameResult, Rater, Rating
+from arena.rating.simulation import Accuracy, RatingList, simulate_rating_list
 
 #: (population centre, anchor rating) of the default lists: a top engine list, one anchored below its average.
 DEFAULT_SCALES: tuple[tuple[float, float], ...] = ((3200.0, 3200.0), (1800.0, 1500.0))
@@ -94,10 +95,9 @@ def _executable(path: str) -> bool:
 
 def write_pgn(results: Iterable[GameResult], path: Path) -> None:
     """Results-only PGN: the tags Ordo needs and the result, no moves."""
-    token = {1.0: "1-0", 0.5: "1/2-1/2", 0.0: "0-1"}
     with path.open("w") as out:
         for result in results:
-            score = token[result.score]
+            score = Result.of_white_points(result.score)
             out.write(f'[White "{result.white}"]\n[Black "{result.black}"]\n')
             out.write(f'[Result "{score}"]\n\n{score}\n\n')
 
@@ -233,19 +233,6 @@ def _versus(row: Figures, ordo: Figures | None) -> str:
     return f" |     {_cells(ordo)} | {ratio:>8.2f}x  {'met' if met else 'NOT met'}"
 
 
-def random_league(players: int, games: int, rng: np.random.Generator) -> tuple[dict[str, float], list[GameResult]]:
-    """``games`` games between random pairs of ``players`` with true ratings spread over 1000..2400."""
-    true = {f"p{i:03d}": float(r) for i, r in enumerate(rng.uniform(1000, 2400, players))}
-    names = list(true)
-    ratings = np.array(list(true.values()))
-    white = rng.integers(0, players, games)
-    black = (white + rng.integers(1, players, games)) % players  # never the same player
-    win, draw, _ = outcome_probabilities(ratings[white] - ratings[black])
-    draws = rng.random(games)
-    scores = np.where(draws < win, 1.0, np.where(draws < win + draw, 0.5, 0.0))
-    return true, [GameResult(names[w], names[b], float(s)) for w, b, s in zip(white, black, scores)]
-
-
 @dataclass
 class RaterTiming:
     """One rater on the benchmark league: seconds to fit, and interval coverage of the truth."""
@@ -261,8 +248,10 @@ def rating_bench(raters: dict[str, Rater] | Plugins, players: int = 100, games: 
     """Fit each rater on one simulated league with two anchors; time it and check it against the truth."""
     if isinstance(raters, Plugins):
         raters = {name: raters.raters[name]() for name in names}
-    rng = np.random.default_rng(seed)
-    true, results = random_league(players, games, rng)
+    # Random pairs (no preference for near opponents), ratings over 1000..2400, no white advantage.
+    league = simulate_rating_list(np.random.default_rng(seed), players, games, centre=1700.0, anchor=1700.0,
+                                  white_advantage=0.0, half_width=700.0, near=math.inf)
+    true, results = league.true, league.results
     anchors = {name: true[name] for name in list(true)[:2]}
     timings = []
     for name, rater in raters.items():

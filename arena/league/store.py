@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from arena.errors import ResultsError
-from arena.record import GameRecord
+from arena.play.record import GameRecord
 
 JSONL_NAME = "games.jsonl"
 PGN_NAME = "games.pgn"

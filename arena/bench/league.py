@@ -30,13 +30,13 @@ import multiprocess
 import yaml
 
 from arena.errors import ConfigError
-from arena.league import League, load_league
-from arena.league_run import LeagueRun
-from arena.manifest import machine_facts
+from arena.league.config import League, load_league
+from arena.league.run import LeagueRun
+from arena.league.manifest import machine_facts
 from arena.plugins import Plugins
-from arena.record import GameRecord
-from arena.results import read_records
-from arena.schedule import ScheduledGame, schedule_games
+from arena.play.record import GameRecord
+from arena.league.store import read_records
+from arena.league.schedule import ScheduledGame, schedule_games
 from arena.spec import PlayerSpec
 from arena_engines import STOCKFISH_DEFAULTS, locate_stockfish
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from arena.ratings import GameResult, Rating
-from arena.record import Forfeit, GameRecord
+from arena.rating.model import GameResult, Rating
+from arena.play.record import Forfeit, GameRecord
 
 STANDINGS_FILES = ("standings.csv", "standings.json", "standings.md")
 
@@ -38,7 +38,7 @@ class Standing:
         """Points per game, 0..1."""
         return self.points / self.games if self.games else 0.0
 
-    def add(self, points: float, forfeit: Forfeit | str | None = None) -> None:
+    def add(self, points: float, forfeit: Forfeit | None = None) -> None:
         """Count one game in which this player scored ``points``; ``forfeit`` says how a loss was lost."""
         self.games += 1
         if points == 1.0:

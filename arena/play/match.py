@@ -7,13 +7,13 @@ from typing import Collection, Iterable, Iterator
 
 import chess
 
-from arena.driver import play_games
-from arena.game import Game, GameRules, Side
+from arena.play.driver import play_games
+from arena.play.game import Game, GameRules, Side
 from arena.naming import NameParts, distinct_names
-from arena.openings import NoOpenings, Opening, Openings
+from arena.league.openings import NoOpenings, Opening, Openings
 from arena.player import Player
 from arena.plugins import Plugins
-from arena.record import GameRecord, PlayerEntry
+from arena.play.record import GameRecord, PlayerEntry
 from arena.seeds import derive_seed
 from arena.spec import PlayerSpec, build_player, resolve_spec
 
@@ -59,6 +59,7 @@ def make_side(player: Player, spec: PlayerSpec) -> Side:
         options=dict(spec.options),
         info=player.describe(),
         time_control=str(control) if control else None,
+        anchor=player.anchor(),
     )
     return Side(player, entry)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import platform
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from arena import __version__
+from arena.play.record import utc_now
 
 PACKAGES = ("chess", "torch", "numpy", "pluggy", "multiprocess", "glicko2", "click", "PyYAML")
 MANIFEST_NAME = "manifest.json"
@@ -57,11 +57,6 @@ def machine_facts() -> dict[str, Any]:
     }
 
 
-def now() -> str:
-    """The current UTC time, ISO formatted to the second."""
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
 #: The status of a run that never recorded its end: killed (``kill -9``, out of memory, power loss).
 KILLED = "killed"
 
@@ -91,7 +86,7 @@ class Manifest:
         self.data = {**base, "engines": previous.get("engines", {}), "runs": previous.get("runs", [])}
         mark_killed(self.data["runs"])
         self.run = {
-            "started": now(),
+            "started": utc_now(),
             "finished": None,
             "status": "running",
             "games_played": 0,
@@ -110,5 +105,5 @@ class Manifest:
 
     def finish(self, status: str, games_played: int) -> None:
         """Record how this run ended."""
-        self.run.update(finished=now(), status=status, games_played=games_played)
+        self.run.update(finished=utc_now(), status=status, games_played=games_played)
         self.save()

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from arena.ratings import GameResult, Rating
+from arena.rating.model import GameResult, Rating
 
 #: Size (inches) and resolution of the rating-vs-temperature figure.
 FIGSIZE = (9.0, 6.0)
@@ -50,9 +50,10 @@ def temperature_series(
 ) -> tuple[dict[str, list[Point]], list[tuple[str, float, bool]]]:
     """Split rated players into temperature families and reference players.
 
-    A family is the players with a numeric ``temperature`` option that share
-    a base name (the part of the name before '@') and all their other
-    options; the last rule keeps apart checkpoints swept in the same entry
+    A family is the players with a numeric value for the option their type
+    plots against (``axis`` in ``players``: :attr:`arena.Player.axis`, the
+    transformer's temperature) that share a base name (the part of the name
+    before '@') and all their other options; the last rule keeps apart checkpoints swept in the same entry
     as the temperature (``model@checkpoint=a,temperature=0.1``). Returns
     ``families`` (label -> points sorted by temperature; labels in natural order) and
     ``references`` (name, rating, anchored) for every other player, best
@@ -63,7 +64,8 @@ def temperature_series(
     for rating in ratings:
         entry = players.get(rating.player) or {}
         options = dict(entry.get("options") or {})
-        temperature = options.pop("temperature", None)
+        axis = entry.get("axis")
+        temperature = options.pop(axis, None) if axis else None
         if not _is_temperature(temperature):
             references.append((rating.player, rating.rating, rating.anchored))
             continue

@@ -12,8 +12,8 @@ import itertools
 from dataclasses import dataclass
 
 from arena.errors import ConfigError
-from arena.league import League
-from arena.openings import Opening
+from arena.league.config import League
+from arena.league.openings import Opening
 from arena.seeds import derive_seed
 from arena.spec import PlayerSpec
 

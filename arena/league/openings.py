@@ -24,24 +24,22 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import chess
 import chess.pgn
 import chess.polyglot
+from pydantic import Field
 
 from arena.errors import ConfigError
-from arena.pgn_games import read_games
+from arena.options import FilePath, Wording, read_keys
+from arena.rating.pgn_games import read_games
 from arena.seeds import derive_seed
-from arena.yaml_checks import Base
+from arena.yaml_checks import Base, key_error
 
 #: Where Debian's ``gnuchess-book`` package puts its Polyglot book: the default ``path`` of ``type: book``.
 DEBIAN_BOOK = Path("/usr/share/games/gnuchess/book.bin")
 
-#: Each type's required keys, and the optional ones it also allows (besides ``type``).
-_REQUIRED = {"none": (), "random": ("plies",), "file": ("path",), "book": ("depth",)}
-_OPTIONAL = {"none": (), "random": (), "file": ("plies", "order"), "book": ("path",)}
-ORDERS = ("random", "sequential")
 FILE_SUFFIXES = (".pgn", ".epd")
 
 #: Random plies of the default openings: about 200,000 distinct starts, each a normal game after two moves.
@@ -49,6 +47,58 @@ DEFAULT_PLIES = 4
 
 #: How many times a random opening is redrawn before ``plies`` is judged too long to avoid game ends.
 _MAX_REDRAWS = 100
+
+#: ``plies`` and ``depth``: strict, so 'plies: true' or 'plies: "8"' is refused.
+Plies = Annotated[int, Field(gt=0), Wording("a positive integer")]
+
+
+@dataclass(frozen=True)
+class OpeningsType:
+    """The ``type`` key alone: it says which of the sections below the whole mapping is read as."""
+
+    type: Literal["none", "random", "file", "book"]
+
+
+# The sections, one per type. An optional key declared ``= None`` without ``| None`` is None when
+# left out, but refused when written as 'null' (only the values given are checked, never a default):
+# 'plies: null' is surely a mistake, not a wish for whole lines.
+
+
+@dataclass(frozen=True)
+class NoneSection:
+    """``openings: {type: none}``."""
+
+    type: Literal["none"]
+
+
+@dataclass(frozen=True)
+class RandomSection:
+    """``openings: {type: random, plies: N}``."""
+
+    type: Literal["random"]
+    plies: Plies
+
+
+@dataclass(frozen=True)
+class FileSection:
+    """``openings: {type: file, path: F.pgn or F.epd, plies: N, order: ...}``; no ``plies``: whole lines."""
+
+    type: Literal["file"]
+    path: FilePath
+    plies: Plies = None  # type: ignore[assignment]
+    order: Literal["random", "sequential"] = "random"
+
+
+@dataclass(frozen=True)
+class BookSection:
+    """``openings: {type: book, depth: N, path: BOOK.bin}``; without ``path``, Debian's book."""
+
+    type: Literal["book"]
+    depth: Plies
+    path: FilePath = None  # type: ignore[assignment]
+
+
+SECTIONS = {"none": NoneSection, "random": RandomSection, "file": FileSection, "book": BookSection}
 
 
 @dataclass(frozen=True)
@@ -207,34 +257,19 @@ def load_openings(config: dict[str, Any] | None, seed: int, source: str, base_di
     if config is None:
         return RandomOpenings(DEFAULT_PLIES, seed, source)
     if not isinstance(config, dict):
-        raise ConfigError(
-            f"{source}: openings must be a mapping with a 'type' key, got {config!r}; "
-            f"write e.g. 'openings: {{type: random, plies: 8}}'"
-        )
-    known = ", ".join(_REQUIRED)
-    if "type" not in config:
-        raise ConfigError(f"{source}: openings.type is missing; set it to one of: {known}")
-    kind = config["type"]
-    if not isinstance(kind, str) or kind not in _REQUIRED:
-        raise ConfigError(f"{source}: openings.type {kind!r} is not known; known types: {known}")
-    allowed = ("type", *_REQUIRED[kind], *_OPTIONAL[kind])
-    unknown = [key for key in config if key not in allowed]
-    if unknown:
-        raise ConfigError(
-            f"{source}: {', '.join(f'openings.{key}' for key in unknown)}: no such key for type {kind!r}; "
-            f"its keys are: {', '.join(allowed)}"
-        )
-    for key in _REQUIRED[kind]:
-        if key not in config:
-            raise ConfigError(f"{source}: openings.{key} is missing; type {kind!r} needs it, e.g. '{key}: 8'")
-
-    if kind == "none":
-        return NoOpenings()
-    if kind == "random":
-        return RandomOpenings(_positive_int(config, "plies", source), seed, source)
-    if kind == "book":
-        return _load_book(config, seed, source, base_dir)
-    return _load_file(config, seed, source, base_dir)
+        raise key_error(source, "openings", f"{config!r} must be a mapping with a 'type' key, "
+                                            f"e.g. {{type: random, plies: 8}}")
+    # The type decides which keys the rest may hold, so it is read on its own first.
+    given = {"type": config["type"]} if "type" in config else {}
+    kind = read_keys(OpeningsType, given, source, "openings").type
+    section = read_keys(SECTIONS[kind], config, source, "openings")
+    if isinstance(section, RandomSection):
+        return RandomOpenings(section.plies, seed, source)
+    if isinstance(section, BookSection):
+        return _load_book(section, seed, source, base_dir)
+    if isinstance(section, FileSection):
+        return _load_file(section, seed, source, base_dir)
+    return NoOpenings()
 
 
 def parse_openings(text: str, seed: int) -> Openings:
@@ -245,21 +280,8 @@ def parse_openings(text: str, seed: int) -> Openings:
     return load_openings({"type": spec.type, **spec.options}, seed, "--openings", Base.cwd())
 
 
-def _positive_int(config: dict[str, Any], key: str, source: str) -> int:
-    value = config[key]
-    # bool is an int in Python, but 'plies: true' is surely a mistake.
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(
-            f"{source}: openings.{key} must be a positive integer, got {value!r}; write e.g. '{key}: 8'"
-        )
-    return value
-
-
-def _resolve(config: dict[str, Any], source: str, base_dir: Base | Path) -> Path:
+def _resolve(value: str | Path, source: str, base_dir: Base | Path) -> Path:
     """The ``path`` key as an existing file, relative paths taken from ``base_dir``."""
-    value = config["path"]
-    if not isinstance(value, (str, Path)) or not str(value).strip():
-        raise ConfigError(f"{source}: openings.path must be a file name, got {value!r}")
     base = Base.coerce(base_dir)
     path = base.path(value)
     if not path.is_file():
@@ -267,10 +289,9 @@ def _resolve(config: dict[str, Any], source: str, base_dir: Base | Path) -> Path
     return path
 
 
-def _load_book(config: dict[str, Any], seed: int, source: str, base_dir: Base | Path) -> BookOpenings:
-    depth = _positive_int(config, "depth", source)
-    if "path" in config:
-        path = _resolve(config, source, base_dir)
+def _load_book(section: BookSection, seed: int, source: str, base_dir: Base | Path) -> BookOpenings:
+    if section.path is not None:
+        path = _resolve(section.path, source, base_dir)
     elif DEBIAN_BOOK.is_file():
         path = DEBIAN_BOOK
     else:
@@ -293,15 +314,11 @@ def _load_book(config: dict[str, Any], seed: int, source: str, base_dir: Base | 
             f"{source}: openings.path: the book {str(path)!r} has no move for the standard start position; "
             f"is it a Polyglot book of standard chess?"
         )
-    return BookOpenings(path, depth, seed)
+    return BookOpenings(path, section.depth, seed)
 
 
-def _load_file(config: dict[str, Any], seed: int, source: str, base_dir: Base | Path) -> FileOpenings:
-    plies = _positive_int(config, "plies", source) if "plies" in config else None
-    order = config.get("order", "random")
-    if order not in ORDERS:
-        raise ConfigError(f"{source}: openings.order {order!r} is not known; use one of: {', '.join(ORDERS)}")
-    path = _resolve(config, source, base_dir)
+def _load_file(section: FileSection, seed: int, source: str, base_dir: Base | Path) -> FileOpenings:
+    path = _resolve(section.path, source, base_dir)
     suffix = path.suffix.lower()
     if suffix not in FILE_SUFFIXES:
         raise ConfigError(
@@ -316,7 +333,7 @@ def _load_file(config: dict[str, Any], seed: int, source: str, base_dir: Base | 
     reader = _read_pgn if suffix == ".pgn" else _read_epd
     openings: list[Opening] = []
     problems: list[str] = []
-    for item in reader(text, plies):
+    for item in reader(text, section.plies):
         if isinstance(item, str):
             problems.append(item)
         else:
@@ -327,7 +344,7 @@ def _load_file(config: dict[str, Any], seed: int, source: str, base_dir: Base | 
             f"{source}: openings.path: {str(path)!r} holds no usable opening "
             f"({len(problems)} skipped){first}; fix the file or point openings.path at another"
         )
-    return FileOpenings(path, tuple(openings), order, seed, plies, len(problems))
+    return FileOpenings(path, tuple(openings), section.order, seed, section.plies, len(problems))
 
 
 def _read_pgn(text: str, plies: int | None) -> Iterator[Opening | str]:

@@ -3,12 +3,11 @@
 A :class:`Game` is a small state machine driven from outside: take its
 :meth:`Game.request`, ask the player to move, hand the reply to
 :meth:`Game.apply`. That lets one loop drive many games at once and batch
-the requests that wait on the same player (see :mod:`arena.driver`).
+the requests that wait on the same player (see :mod:`arena.play.driver`).
 """
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -16,7 +15,7 @@ import chess
 
 from arena import __version__
 from arena.player import Clock, Failure, MoveReply, MoveRequest, Player
-from arena.record import GameRecord, MoveRecord, PlayerEntry, Result, SideStats, Termination
+from arena.play.record import GameRecord, MoveRecord, PlayerEntry, Result, SideStats, Termination, utc_now
 
 _BOARD_TERMINATIONS = {
     chess.Termination.CHECKMATE: Termination.CHECKMATE,
@@ -88,7 +87,7 @@ class Game:
         self._attempt = 0
         self._illegal: list[str] = []
         self._event, self._round = event, round
-        self._started_at = _now()
+        self._started_at = utc_now()
         self._check_board()
 
     @property
@@ -244,7 +243,7 @@ class Game:
             round=self._round,
             start_fen=self.start_fen,
             started_at=self._started_at,
-            finished_at=_now(),
+            finished_at=utc_now(),
             arena_version=__version__,
         )
 
@@ -252,6 +251,3 @@ class Game:
 def _increment(player: Player) -> float:
     return player.time_control.increment if player.time_control else 0.0
 
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -10,6 +11,11 @@ import chess
 import chess.pgn
 
 from arena.spec import format_options
+
+
+def utc_now() -> str:
+    """The current UTC time, ISO formatted to the second: how records and manifests stamp times."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 class Result(str, enum.Enum):
@@ -41,6 +47,11 @@ class Result(str, enum.Enum):
     def loss_for(cls, color: chess.Color) -> Result:
         """The result of a game lost by ``color``."""
         return cls.win_for(not color)
+
+    @classmethod
+    def of_white_points(cls, points: float) -> Result:
+        """The result in which White scored ``points`` (1, 0.5 or 0): :attr:`white_points` read backwards."""
+        return {1.0: cls.WHITE_WINS, 0.5: cls.DRAW, 0.0: cls.BLACK_WINS}[points]
 
     @property
     def winner(self) -> chess.Color | None:
@@ -160,13 +171,26 @@ class SideStats:
 
 @dataclass
 class PlayerEntry:
-    """Who played a side: name, type, the spec's options and facts from the player."""
+    """Who played a side: name, type, the spec's options, facts from the player, its anchor rating if any.
+
+    ``anchor`` is what :meth:`Player.anchor` said as the game started (a rating held fixed when rating).
+    """
 
     name: str
     type: str
     options: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     time_control: str | None = None
+    anchor: float | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlayerEntry:
+        """Read back an entry; one written before ``anchor`` was a field kept it in ``info``."""
+        data = dict(data)
+        info = dict(data.get("info") or {})
+        if "anchor" in info and data.get("anchor") is None:
+            data["anchor"], data["info"] = info.pop("anchor"), info
+        return cls(**data)
 
 
 @dataclass
@@ -235,6 +259,9 @@ class GameRecord:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; :meth:`from_dict` reads it back."""
         data = asdict(self)
+        for side in ("white", "black"):  # an anchor only where a player has one: lines stay as short
+            if data[side]["anchor"] is None:
+                del data[side]["anchor"]
         data["result"] = self.result.value
         data["termination"] = self.termination.value
         data["plies"] = self.plies
@@ -248,8 +275,8 @@ class GameRecord:
         return cls(
             **{
                 **data,
-                "white": PlayerEntry(**data["white"]),
-                "black": PlayerEntry(**data["black"]),
+                "white": PlayerEntry.from_dict(data["white"]),
+                "black": PlayerEntry.from_dict(data["black"]),
                 "termination": Termination(data["termination"]),
                 "moves": [MoveRecord(**move) for move in data["moves"]],
                 "white_stats": SideStats(**data["white_stats"]),

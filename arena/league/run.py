@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from arena.errors import ResultsError
-from arena.league import League
-from arena.manifest import MANIFEST_NAME, Manifest
-from arena.record import GameRecord
-from arena.results import JSONL_NAME, PGN_NAME, ResultsWriter, recover_records
-from arena.runner import FixedGames, GameSource, WorkerConfig, run_games
-from arena.schedule import ScheduledGame, pairings, schedule_games
-from arena.stopping import StopPlan
+from arena.league.config import League
+from arena.league.manifest import MANIFEST_NAME, Manifest
+from arena.play.record import GameRecord
+from arena.league.store import JSONL_NAME, PGN_NAME, ResultsWriter, recover_records
+from arena.league.workers import FixedGames, GameSource, WorkerConfig, run_games
+from arena.league.schedule import ScheduledGame, pairings, schedule_games
+from arena.league.stopping import StopPlan
 
 LEAGUE_COPY = "league.yaml"
 
@@ -121,7 +121,7 @@ def league_facts(league: League, scheduled: int) -> dict[str, Any]:
 
 def stop_plan(league: League, schedule: list[ScheduledGame], records: list[GameRecord]) -> StopPlan:
     """The league's stopping rule, ready to hand out games, knowing the games already played."""
-    from arena.rate import build_raters, games_of
+    from arena.rating.rate import build_raters, games_of
 
     assert league.stop is not None
     pairs = [(first.name or "", second.name or "") for first, second in pairings(league)]

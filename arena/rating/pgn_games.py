@@ -10,10 +10,10 @@ from typing import Any, Iterator, TextIO
 import chess.pgn
 
 from arena.errors import ConfigError
-from arena.ratings import GameResult
-from arena.record import Result, Termination, forfeit_of
+from arena.rating.model import GameResult
+from arena.play.record import Result, Termination, forfeit_of
 from arena.spec import parse_player_spec
-from arena.standings import game_text, pair_of
+from arena.rating.standings import game_text, pair_of
 
 
 class QuietGameBuilder(chess.pgn.GameBuilder):

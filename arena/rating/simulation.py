@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from arena.ratings import GameResult, Rater, Rating
+from arena.rating.model import GameResult, Rater, Rating
 
 #: Share of draws between equal players; fewer as the gap grows.
 DRAW_RATE = 0.4
@@ -87,20 +87,21 @@ class RatingList:
 
 def simulate_rating_list(rng: np.random.Generator, players: int = 40, games: int = 20_000,
                          centre: float = 3200.0, anchor: float = 3200.0, white_advantage: float = 30.0,
-                         white_share: float = 0.5, half_width: float = LIST_HALF_WIDTH) -> RatingList:
+                         white_share: float = 0.5, half_width: float = LIST_HALF_WIDTH,
+                         near: float = NEAR) -> RatingList:
     """A list like a real rating list: sparse pairings between players near in strength.
 
     Player ``p00`` is the anchor, truly rated ``anchor``; the others are
     uniform over ``centre`` +- ``half_width``. Each game takes a random
-    player and an opponent drawn with weight ``exp(-(gap / NEAR)² / 2)``, so
-    most pairs never meet. The stronger of the two has White with probability
+    player and an opponent drawn with weight ``exp(-(gap / near)² / 2)``, so
+    most pairs never meet (``near=math.inf``: opponents at random). The stronger of the two has White with probability
     ``white_share`` (0.5: colours at random, so each pair's colours are only
     roughly balanced; above, strong players have White more often), and White
     plays ``white_advantage`` points stronger.
     """
     ratings = np.append(anchor, rng.uniform(centre - half_width, centre + half_width, players - 1))
     names = [f"p{i:02d}" for i in range(players)]
-    weights = np.exp(-0.5 * ((ratings[:, None] - ratings[None, :]) / NEAR) ** 2)
+    weights = np.exp(-0.5 * ((ratings[:, None] - ratings[None, :]) / near) ** 2)
     np.fill_diagonal(weights, 0.0)
     cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
     first = rng.integers(0, players, games)

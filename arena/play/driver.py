@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import traceback
 from typing import Callable, Iterable, Iterator
 
-from arena.game import Game
-from arena.player import MoveReply, MoveRequest, Player
+from arena.errors import raised_where
+from arena.play.game import Game
+from arena.player import Failure, MoveReply, MoveRequest, Player
 
 
 def ask(player: Player, requests: list[MoveRequest]) -> list[MoveReply]:
@@ -17,15 +17,13 @@ def ask(player: Player, requests: list[MoveRequest]) -> list[MoveReply]:
         if len(replies) != len(requests):
             raise RuntimeError(f"choose() returned {len(replies)} replies for {len(requests)} requests")
     except Exception as error:
-        frame = traceback.extract_tb(error.__traceback__)[-1]
-        detail = f"{type(error).__name__}: {error} (at {frame.filename}:{frame.lineno})"
-        replies = [MoveReply(failure="error", detail=detail) for _ in requests]
+        replies = [MoveReply(failure=Failure.ERROR, detail=raised_where(error)) for _ in requests]
     for index, (request, ply) in enumerate(zip(requests, plies)):
         if len(request.board.move_stack) != ply:
             # The board is the game's own: put it back before anything reads it.
             while len(request.board.move_stack) > ply:
                 request.board.pop()
-            replies[index] = MoveReply(failure="error", detail="the player left moves pushed on the board")
+            replies[index] = MoveReply(failure=Failure.ERROR, detail="the player left moves pushed on the board")
     return replies
 
 

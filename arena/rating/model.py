@@ -44,6 +44,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from arena.errors import ConfigError
+from arena.play.record import Forfeit
 
 #: Ratings of a league without anchors are centred on this mean.
 CENTRE = 1500.0
@@ -60,8 +61,8 @@ WHITE_PRIOR_SD = 200.0
 class GameResult:
     """One game for rating: the two players and White's points (1, 0.5 or 0).
 
-    ``forfeit`` says how a game lost by a fault was lost: ``"illegal"``
-    (illegal moves) or ``"fault"`` (crash, timeout, time forfeit, error).
+    ``forfeit`` says how a game lost by a fault was lost: :attr:`Forfeit.ILLEGAL`
+    (illegal moves) or :attr:`Forfeit.FAULT` (crash, timeout, time forfeit, error).
     ``moves`` is the game itself (start position and moves, ``""`` where
     unknown): two results with the same players, colours and non-empty
     ``moves`` are copies of one game. ``pair`` names the colour-swapped pair
@@ -71,7 +72,7 @@ class GameResult:
     white: str
     black: str
     score: float
-    forfeit: str | None = None
+    forfeit: Forfeit | None = None
     moves: str = ""
     pair: str = ""
 

@@ -1,6 +1,6 @@
 """Head-to-head statistics of two players, and the sequential probability ratio test (SPRT) on them.
 
-Everything here works from :class:`arena.ratings.GameResult` values alone, so it
+Everything here works from :class:`arena.GameResult` values alone, so it
 gives the same answers on a league's games.jsonl, a PGN file or a simulation.
 
 * :func:`head_to_head` summarizes the games of A against B: wins, draws and
@@ -18,7 +18,7 @@ gives the same answers on a league's games.jsonl, a PGN file or a simulation.
   "Comments on normalized Elo", section 4.1, for the normalized one).
 
 Copies of a game (same players, colours and non-empty moves, see
-:func:`arena.standings.distinct_results`) count once, and so does a pair
+:func:`arena.rating.standings.distinct_results`) count once, and so does a pair
 whose two games are copies of an earlier pair's: a deterministic player
 replaying the same game tells nothing new, so copies must not narrow an
 interval or move the SPRT.
@@ -37,8 +37,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from arena.errors import ConfigError
-from arena.ratings import Z95, GameResult
-from arena.standings import distinct_results, markdown_table, text_table
+from arena.rating.model import Z95, GameResult
+from arena.rating.standings import distinct_results, markdown_table, text_table
 
 #: nElo per unit of (score - 0.5) / sigma for one game: 800 / ln 10, fastchess's and fishtest's scale.
 NELO_SCALE = 800.0 / math.log(10.0)

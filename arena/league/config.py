@@ -14,43 +14,67 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import BeforeValidator, Field
 
 from arena.errors import ConfigError
-from arena.game import GameRules
-from arena.openings import Openings, load_openings
+from arena.play.game import GameRules
+from arena.league.openings import Openings, load_openings
 from arena.naming import NameParts, distinct_names
+from arena.options import Wording, read_keys
 from arena.player import Player
 from arena.plugins import Plugins, load_plugins
 from arena.spec import PlayerSpec, build_player, is_player_file, parse_player_spec, \
     resolve_spec
-from arena.stopping import StopRule, load_stop
-from arena.yaml_checks import Base, key_error, mapping, read_yaml, seed as check_seed, whole
+from arena.league.stopping import StopRule, load_stop
+from arena.yaml_checks import Base, key_error, listed, mapping, read_yaml
 from arena.wording import plural
 
-TOP_LEVEL_KEYS = {
-    "name": "a label for the league (default: the file name)",
-    "seed": "master seed for game seeds and openings (default 1)",
-    "out": "run folder, relative to the league file (default results/NAME, relative to the current directory)",
-    "concurrency": "worker processes (default: this machine's cores, at most 32)",
-    "games_in_flight": "games each worker plays at once (default 16 with a batched player such as a model, else 1)",
-    "plugins": "local plugin .py files to load, relative to the league file",
-    "players": "list of players: mappings with a 'type', player files or specs like 'stockfish:skill=3'",
-    "schedule": "round_robin or gauntlet, games per pairing",
-    "openings": "none, random plies, an EPD/PGN file or a Polyglot book",
-    "rules": "max_moves, move_cap_result, illegal_attempts",
-    "adjudication": "an evaluating engine for resign/draw/move-cap adjudication",
-    "raters": "rating methods, e.g. [glicko2, bradley_terry] (default [glicko2])",
-    "anchors": "player ratings held fixed, e.g. {stockfish-skill1: 1554}",
-    "stop": "end early: sprt {elo0, elo1} per pairing, precision (+-Elo) per challenger, max_games",
-}
-SCHEDULE_KEYS = {"type", "games", "challengers", "opponents"}
-SCHEDULE_TYPES = ("round_robin", "gauntlet")
-RULES_KEYS = {"max_moves", "move_cap_result", "illegal_attempts"}
+Count = Annotated[int, Field(ge=1)]
+#: Player names or fnmatch patterns; one may be written alone (``challengers: cf-*``).
+Patterns = Annotated[
+    tuple[str, ...], BeforeValidator(listed), Wording("a list of player names or patterns like 'cf-*'")
+]
+
+
+@dataclass(frozen=True)
+class LeagueKeys:
+    """A league file's top-level keys, as written; sections typed ``Any`` are read by their own readers."""
+
+    name: str | None = None  #: a label for the league (default: the file name)
+    seed: int = 1  #: master seed for game seeds and openings
+    #: run folder, relative to the league file (default results/NAME, relative to the current directory)
+    out: str | None = None
+    concurrency: Count | None = None  #: worker processes (default: this machine's cores, at most 32)
+    #: games each worker plays at once (default 16 with a batched player such as a model, else 1)
+    games_in_flight: Count | None = None
+    #: local plugin .py files to load, relative to the league file
+    plugins: Annotated[tuple[str, ...], BeforeValidator(listed), Wording("a list of .py file paths")] = ()
+    players: Any = None  #: mappings with a 'type', player files or specs like 'stockfish:skill=3'
+    schedule: Any = None  #: round_robin or gauntlet, games per pairing (:class:`Schedule`)
+    openings: Any = None  #: none, random plies, an EPD/PGN file or a Polyglot book
+    rules: Any = None  #: max_moves, move_cap_result, illegal_attempts (:class:`RulesKeys`)
+    adjudication: Any = None  #: an evaluating engine for resign/draw/move-cap adjudication
+    #: rating methods, as specs ('glicko2') or mappings with a 'type' (checked by the raters themselves)
+    raters: Annotated[tuple[Any, ...], Wording("a list of raters, e.g. [glicko2, bradley_terry]")] = (
+        "glicko2",
+    )
+    anchors: Any = None  #: player ratings held fixed, e.g. {stockfish-skill1: 1554}
+    stop: Any = None  #: end early: sprt {elo0, elo1} per pairing, precision (+-Elo) per challenger, max_games
+
+
+@dataclass(frozen=True)
+class RulesKeys:
+    """The ``rules:`` section."""
+
+    max_moves: Count | None = None  #: full moves before the game ends at the cap (none: no cap)
+    move_cap_result: Literal["draw", "eval"] = "draw"  #: eval: the adjudication engine decides capped games
+    illegal_attempts: Count = 1  #: illegal replies to one position before the game is forfeited
+
 
 #: Worker processes by default are the machine's cores, but no more than this: each
 #: worker holds its own players (engine processes, a model's weights) in memory.
@@ -61,12 +85,12 @@ BATCHED_GAMES_IN_FLIGHT = 16
 
 @dataclass(frozen=True)
 class Schedule:
-    """Who plays whom: every pair (round robin) or challengers against opponents (gauntlet)."""
+    """The ``schedule:`` section: every pair plays (round robin), or challengers play opponents (gauntlet)."""
 
-    type: str = "round_robin"
-    games: int = 2  #: games per pairing, played in colour-swapped pairs on the same opening
-    challengers: tuple[str, ...] = ()  #: gauntlet: name patterns (fnmatch) of the challengers
-    opponents: tuple[str, ...] = ()  #: gauntlet: patterns of their opponents (default: everyone else)
+    type: Literal["round_robin", "gauntlet"] = "round_robin"
+    games: Count = 2  #: games per pairing, played in colour-swapped pairs on the same opening
+    challengers: Patterns = ()  #: gauntlet: name patterns (fnmatch) of the challengers
+    opponents: Patterns = ()  #: gauntlet: patterns of their opponents (default: everyone else)
 
 
 @dataclass
@@ -145,68 +169,53 @@ def league_from_mapping(
     if text is None:
         text = yaml.safe_dump(data, sort_keys=False)
     plugins = plugins or load_plugins()
-    if isinstance(data, dict) and set(data) - set(TOP_LEVEL_KEYS):
+    if isinstance(data, dict) and set(data) - {key.name for key in fields(LeagueKeys)}:
         # Another kind of file (a plugin's: a study) is better named than reported key by key.
         hint = plugins.hook.recognize_file(data=data, source=source)
         if hint:
             kind, _, fix = hint.partition(": ")
             raise ConfigError(f"{source} is {kind}, not a league: {fix}")
-    data = mapping(source, "", data, set(TOP_LEVEL_KEYS))
-
-    plugin_files = data.get("plugins") or []
-    if not isinstance(plugin_files, list) or not all(isinstance(p, str) for p in plugin_files):
-        raise key_error(source, "plugins", "must be a list of .py file paths")
+    keys = read_keys(LeagueKeys, data, source, "")
     # The file's plugins come on top of those already loaded (``--plugin`` files, plugins registered in code).
     plugins = plugins.with_files(
-        _existing(source, f"plugins[{i}]", p, base) for i, p in enumerate(plugin_files))
+        _existing(source, f"plugins[{i}]", p, base) for i, p in enumerate(keys.plugins))
 
-    name = str(data.get("name") or default_name)
-    seed = check_seed(source, data.get("seed", 1))
-    roster = expand_players(data.get("players"), source, plugins, base)
+    name = str(keys.name or default_name)
+    roster = expand_players(keys.players, source, plugins, base)
     players = roster.specs
-    schedule = _schedule(data.get("schedule"), source)
-    rules_data = mapping(source, "rules", data.get("rules"), RULES_KEYS)
-    cap = rules_data.get("max_moves")
-    cap_result = rules_data.get("move_cap_result", "draw")
-    if cap_result not in ("draw", "eval"):
-        raise key_error(source, "rules.move_cap_result", f"{cap_result!r} must be 'draw' or 'eval'")
-    adjudication = data.get("adjudication")
-    if cap_result == "eval" and not adjudication:
+    schedule = _schedule(keys.schedule, source)
+    rules = read_keys(RulesKeys, keys.rules, source, "rules")
+    if rules.move_cap_result == "eval" and not keys.adjudication:
         raise key_error(source, "rules.move_cap_result", "'eval' needs an adjudication: section with an engine")
-    rules = GameRules(
-        max_moves=None if cap is None else whole(source, "rules.max_moves", cap),
-        move_cap_result="1/2-1/2" if cap_result == "draw" else "eval",
-        illegal_attempts=whole(source, "rules.illegal_attempts", rules_data.get("illegal_attempts", 1)),
-    )
+    adjudication = keys.adjudication
     if adjudication is not None:
-        from arena.adjudication import validate_adjudication
+        from arena.league.adjudication import validate_adjudication
 
         adjudication = validate_adjudication(adjudication, source)
-    raters = data.get("raters", ["glicko2"])
-    if not isinstance(raters, list):
-        raise key_error(source, "raters", "must be a list, e.g. [glicko2, bradley_terry]")
-    from arena.rate import build_raters
+    from arena.rating.rate import build_raters
 
-    build_raters(raters, plugins, source)  # checks types and options now, not after the games
-    anchors = _anchors(data.get("anchors"), source, {spec.name for spec in players})
+    build_raters(keys.raters, plugins, source)  # checks types and options now, not after the games
     return League(
         name=name,
         source=source,
-        seed=seed,
-        out=_run_folder(out, data.get("out"), base, name),
+        seed=keys.seed,
+        out=_run_folder(out, keys.out, base, name),
         players=players,
         schedule=schedule,
-        openings=load_openings(data.get("openings"), seed, source, base),
-        rules=rules,
-        concurrency=whole(source, "concurrency", data.get("concurrency", default_concurrency())),
-        games_in_flight=whole(source, "games_in_flight", data.get(
-            "games_in_flight", BATCHED_GAMES_IN_FLIGHT if roster.batched else 1)),
-        concurrency_default="concurrency" not in data,
-        games_in_flight_default="games_in_flight" not in data,
+        openings=load_openings(keys.openings, keys.seed, source, base),
+        rules=GameRules(
+            max_moves=rules.max_moves,
+            move_cap_result="1/2-1/2" if rules.move_cap_result == "draw" else "eval",
+            illegal_attempts=rules.illegal_attempts,
+        ),
+        concurrency=keys.concurrency or default_concurrency(),
+        games_in_flight=keys.games_in_flight or (BATCHED_GAMES_IN_FLIGHT if roster.batched else 1),
+        concurrency_default=keys.concurrency is None,
+        games_in_flight_default=keys.games_in_flight is None,
         adjudication=adjudication,
-        raters=tuple(raters),
-        anchors=anchors,
-        stop=load_stop(data.get("stop"), source),
+        raters=keys.raters,
+        anchors=_anchors(keys.anchors, source, {spec.name for spec in players}),
+        stop=load_stop(keys.stop, source),
         text=text,
         plugins=plugins,
     )
@@ -220,7 +229,7 @@ def _existing(source: str, key: str, value: str, base: Base) -> Path:
     return path
 
 
-def _run_folder(given: str | Path | None, written: Any, base: Base, name: str) -> Path:
+def _run_folder(given: str | Path | None, written: str | None, base: Base, name: str) -> Path:
     """``--out`` (relative to the current directory), else ``out:`` (relative to the file), else results/NAME.
 
     The default is relative to the current directory, like every run folder
@@ -230,11 +239,12 @@ def _run_folder(given: str | Path | None, written: Any, base: Base, name: str) -
     if given:
         return Path(given)
     if written:
-        return base.path(str(written))
+        return base.path(written)
     return Path("results") / name
 
 
 def _anchors(value: Any, source: str, names: set[str | None]) -> dict[str, float]:
+    """The ``anchors:`` section: its keys are the league's player names, so it is checked here, undeclared."""
     data = mapping(source, "anchors", value, set(map(str, names)))
     anchors = {}
     for name, rating in data.items():
@@ -245,26 +255,16 @@ def _anchors(value: Any, source: str, names: set[str | None]) -> dict[str, float
 
 
 def _schedule(value: Any, source: str) -> Schedule:
-    data = mapping(source, "schedule", value, SCHEDULE_KEYS)
-    kind = data.get("type", "round_robin")
-    if kind not in SCHEDULE_TYPES:
-        raise key_error(source, "schedule.type", f"{kind!r} is not one of {', '.join(SCHEDULE_TYPES)}")
-    games = whole(source, "schedule.games", data.get("games", 2))
-    if games % 2:
-        raise key_error(source, "schedule.games", f"{games} is odd; games are played in colour-swapped pairs")
-    patterns = {}
-    for key in ("challengers", "opponents"):
-        items = data.get(key) or []
-        if isinstance(items, str):
-            items = [items]
-        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-            raise key_error(source, f"schedule.{key}", "must be a list of player names or patterns like 'cf-*'")
-        patterns[key] = tuple(items)
-    if kind == "gauntlet" and not patterns["challengers"]:
+    """The ``schedule:`` section: its keys as declared, and the rules that tie them together."""
+    schedule = read_keys(Schedule, value, source, "schedule")
+    if schedule.games % 2:
+        raise key_error(source, "schedule.games",
+                        f"{schedule.games} is odd; games are played in colour-swapped pairs")
+    if schedule.type == "gauntlet" and not schedule.challengers:
         raise key_error(source, "schedule.challengers", "a gauntlet needs challengers: a list of player names")
-    if kind == "round_robin" and (patterns["challengers"] or patterns["opponents"]):
+    if schedule.type == "round_robin" and (schedule.challengers or schedule.opponents):
         raise key_error(source, "schedule", "challengers/opponents apply to type: gauntlet only")
-    return Schedule(kind, games, patterns["challengers"], patterns["opponents"])
+    return schedule
 
 
 @dataclass(frozen=True)

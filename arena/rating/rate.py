@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from arena.errors import ConfigError
-from arena.headtohead import HeadToHead, pairings_table, write_pairings
-from arena.manifest import MANIFEST_NAME
-from arena.pgn_games import read_pgn_games
+from arena.rating.headtohead import HeadToHead, pairings_table, write_pairings
+from arena.league.manifest import MANIFEST_NAME
+from arena.rating.pgn_games import read_pgn_games
 from arena.plugins import Plugins
-from arena.ratings import GameResult, Rater, Rating, WhiteAdvantage
-from arena.record import GameRecord
-from arena.results import JSONL_NAME, PGN_NAME, read_records
+from arena.rating.model import GameResult, Rater, Rating, WhiteAdvantage
+from arena.play.record import GameRecord
+from arena.league.store import JSONL_NAME, PGN_NAME, read_records
 from arena.spec import PlayerSpec, build_registered, parse_player_spec, spec_from_mapping
-from arena.standings import Standing, distinct_results, results_of, standings, write_standings
+from arena.rating.standings import Standing, distinct_results, results_of, standings, write_standings
 
 DEFAULT_RATERS = ("glicko2",)
 
@@ -37,10 +37,12 @@ class RatedGames:
     notes: list[str] = field(default_factory=list)  #: lines the standings end with (why a league stopped)
 
 
-def load_games(path: str | Path) -> RatedGames:
+def load_games(path: str | Path, plugins: Plugins | None = None) -> RatedGames:
     """Games from a run folder, a games.jsonl file or a PGN file.
 
-    A run folder kept without its games.jsonl (as committed results are) is read from its games.pgn.
+    A run folder kept without its games.jsonl (as committed results are) is
+    read from its games.pgn. With ``plugins``, each player's entry in
+    ``players`` also has its type's ``axis`` (:attr:`arena.Player.axis`).
     """
     path = Path(path)
     source = path
@@ -53,31 +55,40 @@ def load_games(path: str | Path) -> RatedGames:
     if not source.exists():
         raise ConfigError(f"{path} does not exist; give a run folder or a PGN file")
     if source.suffix == ".jsonl":
-        games = games_of(read_records(source), str(path))
+        games = games_of(read_records(source), str(path), plugins)
     else:
         pgn = read_pgn_games(source)
         games = RatedGames(str(path), pgn.results, pgn.players, {}, pgn.skipped)
+        _add_axes(games.players, plugins)
     manifest = source.parent / MANIFEST_NAME
     if source.name in (JSONL_NAME, PGN_NAME) and manifest.exists():
         facts = json.loads(manifest.read_text())
         games.anchors.update(facts.get("anchors") or {})
         if facts.get("stopped"):
-            from arena.stopping import stop_notes
+            from arena.league.stopping import stop_notes
 
             games.notes = stop_notes(facts["stopped"], len(games.results))
     return games
 
 
-def games_of(records: Iterable[GameRecord], source: str) -> RatedGames:
-    """Game records ready for rating, with the anchors their players carry (Stockfish presets)."""
+def games_of(records: Iterable[GameRecord], source: str, plugins: Plugins | None = None) -> RatedGames:
+    """Game records ready for rating, with the anchors their players carried (as :func:`load_games`)."""
     records = list(records)
     games = RatedGames(source, results_of(records))
     for record in records:
         for entry in (record.white, record.black):
             games.players.setdefault(entry.name, {"type": entry.type, "options": entry.options})
-            if "anchor" in entry.info:
-                games.anchors[entry.name] = float(entry.info["anchor"])
+            if entry.anchor is not None:
+                games.anchors[entry.name] = float(entry.anchor)
+    _add_axes(games.players, plugins)
     return games
+
+
+def _add_axes(players: dict[str, dict[str, Any]], plugins: Plugins | None) -> None:
+    """Give each player's facts its type's declared ``axis``, asked of the loaded player types."""
+    if plugins is not None:
+        for facts in players.values():
+            facts["axis"] = getattr(plugins.players.get(facts.get("type")), "axis", None)
 
 
 def rater_spec(item: Any, source: str) -> PlayerSpec:
@@ -150,7 +161,7 @@ def rate_and_report(
         report.files += write_standings(folder, report.rows, games.notes)
         report.files += write_pairings(folder, report.pairings)
         if plots:
-            from arena.plots import write_report
+            from arena.rating.plots import write_report
 
             rater, first = next(iter(ratings.items()))
             report.files += write_report(folder, first, games.players, games.results, title=title, rater=rater)
@@ -174,29 +185,3 @@ def white_advantage_lines(report: Report) -> list[str]:
         f"95% interval [{value.low:+.1f}, {value.high:+.1f}]"
         for name, value in report.white_advantages.items()
     ]
-
-
-LIMIT_OPTIONS = ("movetime", "nodes", "depth", "tc")
-
-
-def anchor_table(games: RatedGames, ratings: list[Rating], source: str) -> list[dict[str, Any]]:
-    """Entries for an anchors file (engines/anchors.yaml format) from rated Stockfish skill players.
-
-    Players of type ``stockfish`` whose only options are ``skill`` and limits
-    are grouped by their limits; each group becomes one entry.
-    """
-    by_limits: dict[str, dict[str, Any]] = {}
-    rated = {rating.player: rating for rating in ratings}
-    for name, facts in games.players.items():
-        options = dict(facts.get("options") or {})
-        skill = options.pop("skill", None)
-        if facts.get("type") != "stockfish" or skill is None or name not in rated or rated[name].anchored:
-            continue
-        if set(options) - set(LIMIT_OPTIONS):
-            continue  # other options change strength: such a player is no preset
-        if not options:
-            options = {"movetime": 100}  # the preset's default limit
-        key = json.dumps(options, sort_keys=True)
-        entry = by_limits.setdefault(key, {"source": source, "limits": options, "skill": {}})
-        entry["skill"][int(skill)] = round(rated[name].rating)
-    return [by_limits[key] for key in sorted(by_limits)]

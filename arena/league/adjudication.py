@@ -15,58 +15,68 @@ a very large score.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any
 
 import chess
 import chess.engine
+from pydantic import Field
 
-from arena.errors import ConfigError
-from arena.game import Game
-from arena.record import Result, Termination
+from arena.options import Wording, read_keys
+from arena.play.game import Game
+from arena.play.record import Result, Termination
 from arena_engines import STOCKFISH_DEFAULTS, locate_engine, locate_stockfish
 
-KEYS = {"engine", "nodes", "resign", "draw", "cap_margin"}
 MATE_SCORE = 100_000
 
-
-def _number(source: str, key: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{source}: adjudication.{key}: {value!r} must be a whole number >= {minimum}")
-    return value
+Count = Annotated[int, Field(ge=1)]
 
 
-def _section(source: str, key: str, value: Any, allowed: dict[str, int]) -> dict[str, int] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise ConfigError(f"{source}: adjudication.{key}: must be a mapping like {{score: 700, moves: 4}}")
-    unknown = sorted(set(value) - set(allowed))
-    if unknown:
-        raise ConfigError(f"{source}: adjudication.{key}.{unknown[0]}: unknown key; allowed: {', '.join(allowed)}")
-    for required in ("score", "moves"):
-        if required not in value:
-            raise ConfigError(f"{source}: adjudication.{key}: needs '{required}'")
-    return {name: _number(source, f"{key}.{name}", value.get(name, floor), floor) for name, floor in allowed.items()}
+@dataclass(frozen=True)
+class ResignSection:
+    """``adjudication.resign:``: |eval| >= ``score`` cp for ``moves`` plies in a row: the side ahead wins."""
+
+    score: Count
+    moves: Count
+
+
+@dataclass(frozen=True)
+class DrawSection:
+    """``adjudication.draw:``: |eval| <= ``score`` cp for ``moves`` plies from move ``from_move``: a draw."""
+
+    score: Annotated[int, Field(ge=0)]
+    moves: Count
+    from_move: Count = 1
+
+
+@dataclass(frozen=True)
+class AdjudicationSection:
+    """The ``adjudication:`` section; a sub-section left out (None) is not adjudicated."""
+
+    engine: Annotated[str, Field(min_length=1), Wording("'stockfish' or a UCI engine command")] = "stockfish"
+    nodes: Count = 20000
+    resign: ResignSection | None = None
+    draw: DrawSection | None = None
+    cap_margin: Annotated[int, Field(ge=0)] = 200
+
+
+SUBSECTIONS = {"resign": ResignSection, "draw": DrawSection}
 
 
 def validate_adjudication(data: Any, source: str) -> dict[str, Any]:
-    """Check an ``adjudication:`` section and fill in its defaults."""
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: adjudication: must be a mapping with at least 'engine'")
-    unknown = sorted(set(data) - KEYS)
-    if unknown:
-        raise ConfigError(f"{source}: adjudication.{unknown[0]}: unknown key; allowed: {', '.join(sorted(KEYS))}")
-    engine = data.get("engine", "stockfish")
-    if not isinstance(engine, str) or not engine:
-        raise ConfigError(f"{source}: adjudication.engine: must be 'stockfish' or a UCI engine command")
-    _locate(engine)  # a missing engine is reported now, not in a worker
-    return {
-        "engine": engine,
-        "nodes": _number(source, "nodes", data.get("nodes", 20000), 1),
-        "resign": _section(source, "resign", data.get("resign"), {"score": 1, "moves": 1}),
-        "draw": _section(source, "draw", data.get("draw"), {"score": 0, "moves": 1, "from_move": 1}),
-        "cap_margin": _number(source, "cap_margin", data.get("cap_margin", 200), 0),
-    }
+    """Check an ``adjudication:`` section and fill in its defaults.
+
+    The result is a plain dict (``resign`` and ``draw`` dicts or None), as the
+    run's manifest records it and :class:`Adjudicator` reads it.
+    """
+    if isinstance(data, dict):
+        # Read the sub-sections first, each under its own key path (adjudication.resign.moves); the
+        # section then holds them as dataclasses, which read_keys passes through as they are.
+        data = {**data, **{key: read_keys(cls, data[key], source, f"adjudication.{key}")
+                           for key, cls in SUBSECTIONS.items() if data.get(key) is not None}}
+    section = read_keys(AdjudicationSection, data, source, "adjudication")
+    _locate(section.engine)  # a missing engine is reported now, not in a worker
+    return asdict(section)
 
 
 def _locate(engine: str) -> str:

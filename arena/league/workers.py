@@ -19,14 +19,14 @@ from typing import Any, Callable, Iterable, Protocol
 import multiprocess
 from multiprocess.connection import Connection, wait
 
-from arena.driver import Table
+from arena.play.driver import Table
 from arena.errors import ArenaError, WorkerFailed
-from arena.game import GameRules
-from arena.match import make_side, new_game
+from arena.play.game import GameRules
+from arena.play.match import make_side, new_game
 from arena.player import Player
 from arena.plugins import PluginRecipe
-from arena.record import GameRecord
-from arena.schedule import ScheduledGame
+from arena.play.record import GameRecord
+from arena.league.schedule import ScheduledGame
 from arena.spec import PlayerSpec, build_player
 
 #: Workers that may die (and be replaced) per league run before the run gives up.
@@ -52,7 +52,7 @@ def _worker_main(config: WorkerConfig, conn: Connection, parent_pid: int) -> Non
     try:
         plugins = config.plugins.load()
         if config.adjudication:
-            from arena.adjudication import Adjudicator
+            from arena.league.adjudication import Adjudicator
 
             adjudicator = Adjudicator(config.adjudication)
             adjudicator.start()

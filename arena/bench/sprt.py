@@ -36,7 +36,7 @@ from typing import Sequence
 import numpy as np
 
 from arena.errors import ConfigError
-from arena.headtohead import (
+from arena.rating.headtohead import (
     NELO_SCALE,
     PAIR_SCORES,
     SprtSpec,

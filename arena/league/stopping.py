@@ -26,20 +26,21 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import Field
 
 from arena.errors import ConfigError
-from arena.headtohead import SprtSpec, head_to_head, sprt_state
-from arena.ratings import Z95, GameResult, Rater, Rating
-from arena.record import GameRecord
-from arena.standings import copy_key, distinct_results, results_of
-from arena.yaml_checks import key_error, mapping, whole
+from arena.options import Wording, read_keys
+from arena.rating.headtohead import SprtSpec, head_to_head, sprt_state
+from arena.rating.model import Z95, GameResult, Rater, Rating
+from arena.play.record import GameRecord
+from arena.rating.standings import copy_key, distinct_results, results_of
+from arena.yaml_checks import key_error
 
 if TYPE_CHECKING:
-    from arena.schedule import ScheduledGame  # (schedule imports league, which imports this)
+    from arena.league.schedule import ScheduledGame  # (schedule imports league, which imports this)
 
-STOP_KEYS = {"sprt", "precision", "max_games", "pairs_ahead"}
-SPRT_KEYS = {"elo0", "elo1", "alpha", "beta", "model"}
 #: Below this many basis games the ratings are refitted after every pair, above it after 1% more games.
 REFIT_EVERY_PAIR = 400
 #: d(expected score)/d(Elo) at p = 1/2 is ELO_SLOPE / 4: a game's Fisher information on a rating is
@@ -49,14 +50,31 @@ ELO_SLOPE = math.log(10.0) / 400.0
 DEFAULT_PAIRS_AHEAD = 8
 
 
+#: An SPRT's Elo bound: finite, as SprtSpec requires.
+Elo = Annotated[float, Field(allow_inf_nan=False), Wording("a number of Elo, e.g. 5")]
+ErrorRate = Annotated[float, Field(gt=0, lt=0.5)]
+Precision = Annotated[float, Field(gt=0, allow_inf_nan=False), Wording("a positive number of Elo, e.g. 25")]
+
+
+@dataclass(frozen=True)
+class SprtSection:
+    """The ``stop.sprt:`` section: the keys of :class:`arena.rating.headtohead.SprtSpec`."""
+
+    elo0: Elo
+    elo1: Elo
+    alpha: ErrorRate = 0.05
+    beta: ErrorRate = 0.05
+    model: Literal["normalized", "logistic"] = "normalized"  # headtohead.MODELS (SprtSpec checks them too)
+
+
 @dataclass(frozen=True)
 class StopRule:
-    """When a league stops before its schedule is played out (see the module's docstring)."""
+    """The ``stop:`` section: when a league stops before its schedule is played out (see the module's doc)."""
 
-    sprt: SprtSpec | None = None
-    precision: float | None = None  #: the widest 95% interval allowed, +-Elo
-    max_games: int | None = None
-    pairs_ahead: int = DEFAULT_PAIRS_AHEAD
+    sprt: SprtSpec | None = None  #: read from its sub-section by :func:`load_stop`
+    precision: Precision | None = None  #: the widest 95% interval allowed, +-Elo
+    max_games: Annotated[int, Field(ge=2)] | None = None
+    pairs_ahead: Annotated[int, Field(ge=1)] = DEFAULT_PAIRS_AHEAD
 
     def describe(self) -> dict[str, Any]:
         """The rule as the manifest records it."""
@@ -72,32 +90,27 @@ def load_stop(value: Any, source: str) -> StopRule | None:
     """The ``stop:`` section of a league file, validated (None when the league has none)."""
     if value is None:
         return None
-    data = mapping(source, "stop", value, STOP_KEYS)
-    if not data:
+    if isinstance(value, dict) and value.get("sprt") is not None:
+        # The sub-section first, under its own key path; the rule then holds it as a SprtSpec.
+        value = {**value, "sprt": _load_sprt(value["sprt"], source)}
+    rule = read_keys(StopRule, value, source, "stop")
+    if not value:
         raise key_error(source, "stop", "give sprt: {elo0: 0, elo1: 5}, precision: 25 and/or max_games: N")
-    sprt = None
-    if "sprt" in data:
-        fields = mapping(source, "stop.sprt", data["sprt"], SPRT_KEYS)
-        for key, item in fields.items():
-            if key != "model" and (isinstance(item, bool) or not isinstance(item, (int, float))):
-                raise key_error(source, f"stop.sprt.{key}", f"{item!r} must be a number")
-        try:
-            sprt = SprtSpec(**{key: item if key == "model" else float(item) for key, item in fields.items()})
-        except TypeError:
-            raise key_error(source, "stop.sprt", "needs elo0 and elo1, e.g. {elo0: 0, elo1: 5}") from None
-        except ConfigError as error:
-            raise key_error(source, "stop.sprt", str(error).removeprefix("sprt: ")) from None
-    precision = data.get("precision")
-    if precision is not None and (isinstance(precision, bool) or not isinstance(precision, (int, float))
-                                  or not 0 < precision < math.inf):
-        raise key_error(source, "stop.precision", f"{precision!r} must be a positive number of Elo, e.g. 25")
-    max_games = data.get("max_games")
-    if max_games is not None:
-        max_games = whole(source, "stop.max_games", max_games, minimum=2)
-        if max_games % 2:
-            raise key_error(source, "stop.max_games", f"{max_games} is odd; games are played in pairs")
-    pairs_ahead = whole(source, "stop.pairs_ahead", data.get("pairs_ahead", DEFAULT_PAIRS_AHEAD))
-    return StopRule(sprt, None if precision is None else float(precision), max_games, pairs_ahead)
+    if rule.max_games is not None and rule.max_games % 2:
+        raise key_error(source, "stop.max_games", f"{rule.max_games} is odd; games are played in pairs")
+    return rule
+
+
+def _load_sprt(value: Any, source: str) -> SprtSpec:
+    """The ``stop.sprt:`` section as a :class:`SprtSpec`."""
+    if isinstance(value, dict) and not {"elo0", "elo1"} <= value.keys():
+        # The bounds only make sense together: one message with an example, rather than one per key.
+        raise key_error(source, "stop.sprt", "needs elo0 and elo1, e.g. {elo0: 0, elo1: 5}")
+    section = read_keys(SprtSection, value, source, "stop.sprt")
+    try:
+        return SprtSpec(**asdict(section))
+    except ConfigError as error:  # elo1 > elo0: a rule between keys, which SprtSpec owns
+        raise key_error(source, "stop.sprt", str(error).removeprefix("sprt: ")) from None
 
 
 @dataclass(frozen=True)
@@ -131,7 +144,7 @@ class _Pairing:
     verdict: Verdict | None = None  #: set once its SPRT decides
     tested: int = 0  #: basis pairs when its SPRT last ran
     #: The pentanomial counts of its pairs in the basis, kept up to date pair by pair as
-    #: :func:`arena.headtohead.head_to_head` counts them (a pair with a copied game does not count).
+    #: :func:`arena.rating.headtohead.head_to_head` counts them (a pair with a copied game does not count).
     pentanomial: list[int] = field(default_factory=lambda: [0] * 5)
     seen: set[tuple] = field(default_factory=set)  #: copy keys of its games in the basis
 

@@ -1,0 +1,1 @@
+"""Ratings: the rating model, loading games, standings, head-to-head statistics, plots and simulations."""
