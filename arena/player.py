@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import time
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import chess
 
@@ -130,8 +130,8 @@ class Player:
     for a bad option value: the user sees the message, not a traceback),
     :meth:`attach`, :meth:`default_name` (for a spec without ``name=``),
     :meth:`start`, then for each game :meth:`describe` as the game starts,
-    :meth:`choose` for its moves and :meth:`game_over` at its end, and
-    finally :meth:`close`.
+    :meth:`choose` (or :meth:`submit`) for its moves and :meth:`game_over` at
+    its end, and finally :meth:`close`.
     """
 
     #: Set by the arena: the spec's ``name``, else :meth:`default_name`, else the type name.
@@ -181,6 +181,17 @@ class Player:
                 reply.elapsed = time.perf_counter() - started
             replies.append(reply)
         return replies
+
+    def submit(self, requests: list[MoveRequest]) -> Callable[[], list[MoveReply]] | None:
+        """Start answering ``requests`` without waiting; return a function that waits for the replies.
+
+        For players whose thinking happens elsewhere (engine processes, a
+        server): the arena submits to every such player with games waiting
+        before it waits on any, so their searches run at the same time. Time
+        each reply's ``elapsed`` yourself. None, the default, means the player
+        answers in :meth:`choose`.
+        """
+        return None
 
     def choose_one(self, request: MoveRequest) -> MoveReply | chess.Move:
         """Answer one request with a move or a :class:`MoveReply`."""

@@ -10,16 +10,23 @@ searching, not hung); if not, it is killed, loses on time, and is restarted.
 Each game in flight gets an engine process of its own, handed back when the
 game ends: the engine's hash then only ever holds one game's searches, so a
 game's moves do not depend on which other games ran beside it.
+
+All engines of a process live on one asyncio event loop, run in the thread
+that asks for moves (no thread per engine, no thread hop per move): a batch of
+requests, and the batches of every engine player with games waiting
+(:meth:`UciPlayer.submit`), search at once. python-chess starts the engine
+and sets its options; a move is one write (``position`` and ``go``) and one
+read of the search's last ``info`` line with a score (:class:`_Search`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import math
 import os
 import sys
-from typing import Annotated, Any
+import time
+from typing import Annotated, Any, Callable
 
 import chess
 import chess.engine
@@ -85,10 +92,18 @@ class UciPlayer(Player):
         if not (self.movetime or self.nodes or self.depth or self.time_control):
             self.movetime = float(DEFAULT_MOVETIME_MS)
         self.engine_path()  # a missing engine is a configuration error, found before any game
-        self._idle: list[chess.engine.SimpleEngine] = []
-        self._by_game: dict[str, chess.engine.SimpleEngine] = {}
+        self._idle: list[_LeanUci] = []
+        self._by_game: dict[str, _LeanUci] = {}
         self._id: dict[str, str] = {}
         self._warned_overrun = False
+        self._moves: dict[str, list[str]] = {}  #: each game's moves as UCI text, grown as it is played
+        self._starts: dict[str, str] = {}  #: each game's start position, as the position command names it
+
+    @property
+    def batched(self) -> bool:
+        # Its batches search in parallel engine processes, not as one cheaper computation:
+        # no reason to hold more games in flight than the league asks for.
+        return False
 
     def default_name(self) -> str:
         return os.path.basename(self.command)
@@ -103,76 +118,106 @@ class UciPlayer(Player):
 
     def start(self) -> None:
         # Start one engine now, so a bad command or option fails before any game.
-        self._idle.append(self._launch())
+        self._idle.append(_run(self._launch()))
 
-    def _launch(self) -> chess.engine.SimpleEngine:
+    async def _launch(self) -> _LeanUci:
         path = self.engine_path()
         try:
             # Own process group: a Ctrl-C meant for the arena must not kill engines mid-game.
-            engine = chess.engine.SimpleEngine.popen_uci(path, timeout=self.timeout, setpgrp=True)
-        except (chess.engine.EngineError, OSError, asyncio.TimeoutError, concurrent.futures.TimeoutError) as error:
+            _, engine = await _LeanUci.popen(path, setpgrp=True)
+        except OSError as error:
+            raise ConfigError(f"engine {path!r} did not start: {error!r}") from None
+        try:
+            await asyncio.wait_for(engine.initialize(), self.timeout)
+        except (chess.engine.EngineError, asyncio.TimeoutError) as error:
+            _kill(engine)
             raise ConfigError(f"engine {path!r} did not start as a UCI engine: {error!r}") from None
         try:
-            self._configure(engine)
+            self._check_options(engine)
+            await engine.configure(self.engine_options())
+        except chess.engine.EngineError as error:
+            _kill(engine)
+            raise ConfigError(f"engine {self.command!r} rejected its options: {error}") from None
         except BaseException:
-            engine.close()
+            _kill(engine)
             raise
         self._id = dict(engine.id)
         return engine
 
-    def _configure(self, engine: chess.engine.SimpleEngine) -> None:
-        options = self.engine_options()
-        unknown = sorted(name for name in options if name not in engine.options)
+    def _check_options(self, engine: _LeanUci) -> None:
+        """Refuse options the engine does not have, before any is sent."""
+        unknown = sorted(name for name in self.engine_options() if name not in engine.options)
         if unknown:
             raise ConfigError(
                 f"engine {self.command!r} has no UCI option {', '.join(map(repr, unknown))}; "
                 f"it has: {', '.join(sorted(engine.options))}"
             )
-        try:
-            engine.configure(options)
-        except chess.engine.EngineError as error:
-            raise ConfigError(f"engine {self.command!r} rejected its options: {error}") from None
 
-    def limit(self, request: MoveRequest) -> tuple[chess.engine.Limit, float]:
-        """The search limit for a request and the seconds the search may be expected to take."""
-        limit = chess.engine.Limit(
-            time=self.movetime / 1000 if self.movetime else None, nodes=self.nodes, depth=self.depth
-        )
-        expected = limit.time or 0.0
+    def go_command(self, request: MoveRequest) -> tuple[str, float]:
+        """The ``go`` line for a request and the seconds its search may be expected to take."""
+        words = ["go"]
+        expected = self.movetime / 1000 if self.movetime else 0.0
         clock = request.clock
         if clock is not None and self.time_control is not None:
-            limit.white_clock = clock.white if math.isfinite(clock.white) else None
-            limit.black_clock = clock.black if math.isfinite(clock.black) else None
-            limit.white_inc, limit.black_inc = clock.white_increment, clock.black_increment
-            own = clock.white if request.board.turn == chess.WHITE else clock.black
-            expected = max(expected, own)
-        return limit, expected
+            for name, seconds in (("wtime", clock.white), ("btime", clock.black)):
+                if math.isfinite(seconds):
+                    words += [name, str(max(1, round(seconds * 1000)))]
+            words += ["winc", str(round(clock.white_increment * 1000)), "binc", str(round(clock.black_increment * 1000))]
+            expected = max(expected, clock.white if request.board.turn == chess.WHITE else clock.black)
+        for name, value in (("depth", self.depth), ("nodes", self.nodes)):
+            if value is not None:
+                words += [name, str(value)]
+        if self.movetime:
+            words += ["movetime", str(max(1, round(self.movetime)))]
+        return " ".join(words), expected
 
-    def choose_one(self, request: MoveRequest) -> MoveReply:
+    def _position(self, request: MoveRequest) -> str:
+        """The ``position`` line of a request's board: its start position and every move since."""
+        board = request.board
+        moves = self._moves.setdefault(request.game_id, [])
+        if len(moves) > len(board.move_stack):  # not the game this engine saw (a replayed game): start again
+            moves.clear()
+        moves.extend(move.uci() for move in board.move_stack[len(moves):])
+        start = self._starts.get(request.game_id)
+        if start is None:
+            fen = board.root().fen() if board.move_stack else board.fen()
+            start = self._starts[request.game_id] = "startpos" if fen == chess.STARTING_FEN else f"fen {fen}"
+        return f"position {start} moves {' '.join(moves)}" if moves else f"position {start}"
+
+    def choose(self, requests: list[MoveRequest]) -> list[MoveReply]:
+        return self.submit(requests)()
+
+    def submit(self, requests: list[MoveRequest]) -> Callable[[], list[MoveReply]]:
+        """Start every request's search at once; the returned function waits for the moves."""
+        task = _loop().create_task(self._search_all(requests))
+        return lambda: _run(task)
+
+    async def _search_all(self, requests: list[MoveRequest]) -> list[MoveReply]:
+        return list(await asyncio.gather(*(self._search(request) for request in requests)))
+
+    async def _search(self, request: MoveRequest) -> MoveReply:
+        """One request's search on its game's engine, timed from ``go`` to ``bestmove``."""
         engine = self._by_game.get(request.game_id)
         if engine is None:
             try:
-                engine = self._idle.pop() if self._idle else self._launch()
+                engine = self._idle.pop() if self._idle else await self._launch()
             except ConfigError as error:
                 return MoveReply(failure=Failure.CRASH, detail=f"restart failed: {error}")
             self._by_game[request.game_id] = engine
-        limit, expected = self.limit(request)
+        go, expected = self.go_command(request)
         wait = expected + self.timeout
-        play = engine.protocol.play(
-            request.board,
-            limit,
-            game=request.game_id,
-            info=chess.engine.INFO_BASIC | chess.engine.INFO_SCORE,
-        )
         try:
-            # SimpleEngine.play has no timeout for node or depth limits; this guards every search.
-            search = _play_or_stop(engine.protocol, play, wait)
-            future = asyncio.run_coroutine_threadsafe(search, engine.protocol.loop)
-            result, stopped = future.result()
+            if engine.searched_game != request.game_id:
+                # ucinewgame clears the hash; isready waits until it has, so no search time is the hash's.
+                engine.send_line("ucinewgame")
+                await asyncio.wait_for(engine.ping(), self.timeout)
+                engine.searched_game = request.game_id
+            search = engine.communicate(lambda engine: _Search(engine, self._position(request), go))
+            (bestmove, info_line, elapsed), stopped = await _play_or_stop(engine, search, wait)
         except chess.engine.EngineTerminatedError as error:
             self._discard(request.game_id)
             return MoveReply(failure=Failure.CRASH, detail=f"engine {self.name} terminated: {error}")
-        except (asyncio.TimeoutError, concurrent.futures.TimeoutError):
+        except asyncio.TimeoutError:
             self._discard(request.game_id)
             return MoveReply(
                 failure=Failure.TIMEOUT,
@@ -180,25 +225,27 @@ class UciPlayer(Player):
             )
         except chess.engine.EngineError as error:
             return MoveReply(text=str(error), detail=str(error))
-        if result.move is None:
-            return MoveReply(text="(none)")
-        info = _search_info(result.info)
+        try:
+            move = chess.Move.from_uci(bestmove)  # legal or not, the arena decides
+        except ValueError:
+            return MoveReply(text=bestmove, elapsed=elapsed)
+        info = search_info(info_line)
         if stopped:
             info["stopped_after"] = round(wait, 3)
-            self._warn_overrun(limit, wait)
-        return MoveReply(move=result.move, info=info)
+            self._warn_overrun(wait)
+        return MoveReply(move=move, info=info, elapsed=elapsed)
 
-    def _warn_overrun(self, limit: chess.engine.Limit, wait: float) -> None:
+    def _warn_overrun(self, wait: float) -> None:
         """Say once per player that its searches overrun, so a slow league is not a mystery."""
         if self._warned_overrun:
             return
         self._warned_overrun = True
-        limits = (("nodes", limit.nodes), ("depth", limit.depth), ("movetime", self.movetime))
+        limits = (("nodes", self.nodes), ("depth", self.depth), ("movetime", self.movetime))
         asked = ", ".join(f"{key}={value:g}" for key, value in limits if value) or "its clock"
         hint = " (an engine that ignores 'go nodes' searches until stopped: give it movetime, depth or tc)"
         sys.stderr.write(
             f"arena: warning: {self.name} was still searching ({asked}) after {wait:.1f} s; the arena sent "
-            f"'stop' and played its best move{hint if limit.nodes else ''}; such moves carry stopped_after "
+            f"'stop' and played its best move{hint if self.nodes else ''}; such moves carry stopped_after "
             "in their info\n"
         )
 
@@ -206,9 +253,11 @@ class UciPlayer(Player):
         """Kill a game's engine process; its next request starts a new one."""
         engine = self._by_game.pop(game_id, None)
         if engine is not None:
-            engine.close()
+            _kill(engine)
 
     def game_over(self, game_id: str, board: chess.Board, result: str) -> None:
+        self._moves.pop(game_id, None)
+        self._starts.pop(game_id, None)
         engine = self._by_game.pop(game_id, None)
         if engine is not None:
             self._idle.append(engine)
@@ -219,13 +268,83 @@ class UciPlayer(Player):
     def close(self) -> None:
         engines = self._idle + list(self._by_game.values())
         self._idle, self._by_game = [], {}
-        for engine in engines:
-            try:
-                engine.quit()
-            except Exception:
-                pass  # already dead or hung: close() below kills it
-            finally:
-                engine.close()
+        if engines:
+            _run(_quit_all(engines, self.timeout))
+
+
+class _LeanUci(chess.engine.UciProtocol):
+    """python-chess's UCI protocol, knowing which game the engine last searched."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.searched_game: str | None = None
+
+
+class _Search(chess.engine.BaseCommand[tuple[str, str, float]]):
+    """One search: ``position`` and ``go`` in one write.
+
+    Its result is the ``bestmove`` line's move text, the last ``info`` line
+    with a score, unparsed, and the seconds from ``go`` to ``bestmove``.
+    Cancelled, it sends ``stop``.
+    """
+
+    def __init__(self, engine: _LeanUci, position: str, go: str) -> None:
+        super().__init__(engine)
+        self.command = f"{position}\n{go}"
+        self.info = ""
+        self.sent = 0.0
+
+    def start(self) -> None:
+        self.sent = time.perf_counter()
+        self._engine.send_line(self.command)
+
+    def line_received(self, line: str) -> None:
+        if line.startswith("info"):
+            if " score " in line:
+                self.info = line
+        elif line.startswith("bestmove"):
+            words = line.split()
+            self.result.set_result((words[1] if len(words) > 1 else "(none)", self.info, time.perf_counter() - self.sent))
+            self.set_finished()
+
+    def cancel(self) -> None:
+        self._engine.send_line("stop")
+
+
+#: The event loop of this process's engines; see the module docstring.
+_engine_loop: asyncio.AbstractEventLoop | None = None
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    global _engine_loop
+    if _engine_loop is None or _engine_loop.is_closed():
+        _engine_loop = asyncio.new_event_loop()
+    return _engine_loop
+
+
+def _run(work: Any) -> Any:
+    """Run the engine loop until ``work`` (a coroutine or a task on it) is done; every other search runs meanwhile."""
+    return _loop().run_until_complete(work)
+
+
+def _kill(engine: _LeanUci) -> None:
+    """End an engine process at once (closing an asyncio subprocess transport kills the process)."""
+    if engine.transport is not None:
+        engine.transport.close()
+
+
+async def _quit_all(engines: list[_LeanUci], timeout: float) -> None:
+    """Ask every engine to quit, killing those that do not within ``timeout`` seconds."""
+
+    async def quit(engine: _LeanUci) -> None:
+        try:
+            await asyncio.wait_for(engine.quit(), timeout)
+        except Exception:
+            pass  # already dead or hung: killed below
+        finally:
+            _kill(engine)
+
+    await asyncio.gather(*(quit(engine) for engine in engines))
 
 
 async def _play_or_stop(
@@ -254,19 +373,20 @@ async def _play_or_stop(
     raise asyncio.TimeoutError
 
 
-def _search_info(info: dict[str, Any]) -> dict[str, Any]:
-    """The engine's search facts worth keeping with the move."""
+def search_info(line: str) -> dict[str, Any]:
+    """The search facts kept with a move (depth, nodes, and ``cp`` or ``mate`` for the side to move)
+    from an engine's ``info`` line."""
     facts: dict[str, Any] = {}
-    for key in ("depth", "nodes"):
-        if key in info:
-            facts[key] = info[key]
-    score = info.get("score")
-    if score is not None:
-        relative = score.relative
-        if relative.is_mate():
-            facts["mate"] = relative.mate()
-        else:
-            facts["cp"] = relative.score()
+    tokens = line.split()
+    for index, token in enumerate(tokens[:-1]):
+        following = tokens[index + 1]
+        if token in ("depth", "nodes") and following.isdigit():
+            facts[token] = int(following)
+        elif token == "score" and index + 2 < len(tokens) and tokens[index + 2].lstrip("-").isdigit():
+            if following in ("cp", "mate"):
+                facts[following] = int(tokens[index + 2])
+        elif token == "pv":
+            break  # moves follow: nothing more to read
     return facts
 
 
@@ -344,12 +464,12 @@ class StockfishPlayer(UciPlayer):
         options.update(self.uci_options)
         return options
 
-    def _configure(self, engine: chess.engine.SimpleEngine) -> None:
+    def _check_options(self, engine: _LeanUci) -> None:
         if self.elo is not None and "UCI_Elo" in engine.options:
             low, high = engine.options["UCI_Elo"].min, engine.options["UCI_Elo"].max
             if low is not None and high is not None and not low <= self.elo <= high:
                 raise ConfigError(f"option elo={self.elo} is outside this Stockfish's range {low}..{high}")
-        super()._configure(engine)
+        super()._check_options(engine)
 
 
 @hookimpl

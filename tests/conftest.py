@@ -24,7 +24,7 @@ def plugins() -> Plugins:
 
 def fake_engine(tmp_path: Path, *args: str) -> str:
     """An executable that starts the faulty UCI engine with ``args`` (a UCI command takes no arguments)."""
-    script = tmp_path / f"faulty-{'-'.join(args)}"
+    script = tmp_path / f"faulty-{'-'.join(args).replace('/', '_')}"
     script.write_text(f"#!/bin/sh\nexec {sys.executable} {FAKE_ENGINE} {' '.join(args)}\n")
     script.chmod(0o755)
     return str(script)

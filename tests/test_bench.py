@@ -7,7 +7,13 @@ import re
 
 import pytest
 
+from click.testing import CliRunner
+
+from arena.bench import fastchess as side
 from arena.bench.league import LeagueBench, RunFigures, format_league_bench, league_yaml
+from arena.cli import cli
+from arena.errors import ConfigError
+from arena.rating.standings import pair_of
 from arena.league.config import load_league
 from arena.league.schedule import schedule_games
 from conftest import run_arena
@@ -208,3 +214,44 @@ def test_bench_sprt_refuses_a_bad_spec_with_a_message():
     done = run_arena("bench", "sprt", "--sprt", "elo0=5,elo1=0")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "--sprt: elo1 (0) must be greater than elo0 (5)" in done.stderr
+
+
+def test_the_side_by_side_league_and_fastchess_command_are_the_same_work(tmp_path, plugins):
+    league_path, epd = side.league_file(tmp_path, games=6, nodes=300, tc=None, plies=4, seed=3, max_moves=50,
+                                        concurrency=2)
+    league = load_league(league_path, plugins)
+    games = schedule_games(league)
+    # One EPD line per colour-swapped pair, in order, each the position the pair starts from.
+    pairs = {pair_of(game.game_id): game.opening.board().epd() for game in games}
+    assert epd.read_text().splitlines() == list(pairs.values()) and len(pairs) == 3
+    assert (league.concurrency, league.games_in_flight, league.rules.max_moves) == (2, 1, 50)
+    assert [spec.options for spec in league.players] == [{"nodes": 300}, {"nodes": 300}]
+    command = side.fastchess_command("fastchess", epd, tmp_path / "f.pgn", 6, 300, None, 50, 2)
+    text = " ".join(command)
+    for part in ("nodes=300", "option.Threads=1", "option.Hash=16", f"file={epd} format=epd order=sequential",
+                 "-games 2 -rounds 3", "-concurrency 2", "-maxmoves 50"):
+        assert part in text, part
+    clock = " ".join(side.fastchess_command("fastchess", epd, tmp_path / "f.pgn", 6, None, "2+0.02", 50, 2))
+    assert "tc=2+0.02" in clock and "nodes=" not in clock
+
+
+def test_a_clock_without_fastchess_is_refused_and_a_bad_path_named(plugins, monkeypatch, tmp_path):
+    monkeypatch.setattr(side, "FASTCHESS_CACHE", tmp_path / "none")
+    monkeypatch.delenv("FASTCHESS", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    done = CliRunner().invoke(cli, ["bench", "league", "--tc", "2+0.02"], obj=plugins)
+    assert isinstance(done.exception, ConfigError) and "--tc is for the side-by-side run" in str(done.exception)
+    with pytest.raises(ConfigError, match="'nope' is not an executable file"):
+        side.find_fastchess("nope")
+
+
+@pytest.mark.skipif(side.find_fastchess() is None, reason="no fastchess binary (../shared/anchors/build.sh builds one)")
+def test_side_by_side_with_fastchess_plays_the_same_games_with_both_tools():
+    result = side.side_by_side(side.find_fastchess(), games=4, nodes=300, rounds=1)
+    (arena,), (fastchess,) = result.arena_runs, result.fastchess_runs
+    assert arena.games == fastchess.games == 4
+    assert arena.plies == fastchess.plies > 0  # the same openings and nodes: the same games
+    assert arena.time_losses == fastchess.time_losses == 0
+    text = side.format_side_by_side(result)
+    assert "arena vs fastchess, median games/s: " in text and "arena's CPU per ply beyond fastchess's" in text
+    assert result.games_ratio > 0

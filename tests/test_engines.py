@@ -10,7 +10,10 @@ from arena.play.game import GameRules
 from arena.play.match import Match
 from arena.play.record import Termination
 from arena.spec import build_player, parse_player_spec
+from arena.league.config import load_league
+from arena.league.run import LeagueRun
 from arena_engines import locate_engine
+from conftest import fake_engine
 
 
 def installed(command: str) -> bool:
@@ -160,3 +163,32 @@ def test_toga2_with_a_movetime_and_uci_options_as_in_the_readme(plugins):
     assert records[0].white.info["name"].lower().startswith("toga")
     assert all(r.winner == name and not r.termination.is_forfeit for r in records)
     assert not any("stopped_after" in move.info for r in records for move in r.moves)
+
+
+def test_a_worker_keeps_several_engines_thinking_at_once(tmp_path):
+    # One worker, two games in flight: each game has its own engine processes, and the
+    # searches of both games (one per player, colours swapped) run at the same time.
+    log = tmp_path / "searches.log"
+    engine = fake_engine(tmp_path, "record", "0.3", str(log))
+    league = tmp_path / "league.yaml"
+    league.write_text(f"""
+seed: 1
+players:
+  - {{type: uci, name: a, command: {engine}, nodes: 1}}
+  - {{type: uci, name: b, command: {engine}, nodes: 1}}
+schedule: {{games: 2}}
+openings: {{type: none}}
+rules: {{max_moves: 2}}
+concurrency: 1
+games_in_flight: 2
+""")
+    run = LeagueRun(load_league(league, out=tmp_path / "run"))
+    run.play()
+    assert len(run.records) == 2 and all(len(record.moves) == 4 for record in run.records)
+    searches = [line.split() for line in log.read_text().splitlines()]
+    assert len(searches) == 8 and len({pid for pid, _, _ in searches}) == 4  # an engine per player per game
+    overlapping = sum(
+        1 for i, (pid, start, end) in enumerate(searches) for other, begin, finish in searches[i + 1:]
+        if pid != other and float(begin) < float(end) and float(start) < float(finish)
+    )
+    assert overlapping >= 4  # each of the 4 steps ran two 0.3 s searches at once

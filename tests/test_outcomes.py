@@ -202,3 +202,18 @@ def test_pgn_results_score_through_result_and_unfinished_games_are_skipped(tmp_p
     games = read_pgn_games(path)
     assert [(r.score, r.forfeit) for r in games.results] == [(1.0, None), (0.5, None), (0.5, None)]
     assert [(s.number, s.detail) for s in games.skipped] == [(3, "no result ('*')")]
+
+
+@pytest.mark.parametrize("start_fen, black, max_moves", [
+    (None, Mover(), 30),  # a long game from the start position: move numbers past 9
+    ("rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq - 0 12", Mover(), 3),  # Black first, move 12
+    (None, Misspeller(), 5),  # no move by Black at all: a forfeit, its detail as the comment
+    ("7k/8/8/8/8/8/8/K6R w - - 0 1", Mover(), 3),  # a custom position: FEN and SetUp tags
+])
+def test_pgn_text_is_python_chess_pgn_from_the_kept_san(start_fen, black, max_moves):
+    game = Game("g", 1, Side(Mover(), PlayerEntry("w", "test")), Side(black, PlayerEntry("b", "test")),
+                GameRules(max_moves=max_moves), start_fen=start_fen)
+    (finished,) = play_games([game])
+    record = finished.record()
+    assert record.pgn_text() == str(record.to_pgn())
+    assert ("{ " + record.detail in record.pgn_text()) == bool(record.detail)

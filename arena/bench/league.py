@@ -8,6 +8,11 @@ timed as a whole and inside the engine calls, so the figures say how much of
 the wall time is the engines' and how much is arena's own (worker start-up,
 game bookkeeping, writing results). :func:`format_league_bench` prints them.
 
+arena's engine time is each move's ``elapsed``, from ``go`` to ``bestmove``;
+the baseline's is measured around python-chess's ``play``, its protocol work
+included, so the baseline's overhead reads lower than it is. What arena costs
+beside the real competitor is :mod:`arena.bench.fastchess`'s side-by-side run.
+
 Only ratios measured in the same run mean much: absolute speeds depend on the
 machine and on whatever else runs on it.
 """

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import click
 
+from arena.bench.fastchess import find_fastchess, format_side_by_side, side_by_side
 from arena.bench.league import format_league_bench, league_bench
 from arena.cli.options import plugin_option
+from arena.errors import ConfigError
+from arena.player import TimeControl
 
 
 @click.group()
@@ -19,21 +22,47 @@ def bench() -> None:
 @click.option("--plies", default=4, show_default=True, type=click.IntRange(min=1), help="Opening plies.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Master seed of the league.")
 @click.option("--max-moves", default=100, show_default=True, type=click.IntRange(min=1), help="Move cap.")
+@click.option("--fastchess", "fastchess_path", default=None, metavar="PATH",
+              help="fastchess binary for the side-by-side run (default: env FASTCHESS, fastchess on PATH, "
+                   "or ~/.cache/arena-anchors/fastchess).")
+@click.option("--no-fastchess", is_flag=True, help="Leave the side-by-side run out even where fastchess is found.")
+@click.option("--concurrency", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Games at once in the side-by-side run.")
+@click.option("--tc", default=None, metavar="BASE+INC",
+              help="A clock in seconds (e.g. 10+0.1) instead of --nodes, for the side-by-side run: counts time losses.")
+@click.option("--rounds", default=3, show_default=True, type=click.IntRange(min=1),
+              help="Runs of each tool in the side-by-side run, alternating.")
 @plugin_option
 @click.pass_obj
-def league(app, games, nodes, plies, seed, max_moves):
-    """Time one Stockfish league three ways: baseline, arena 1 and 2 workers.
+def league(app, games, nodes, plies, seed, max_moves, fastchess_path, no_fastchess, concurrency, tc, rounds):
+    """Time one Stockfish league: baseline, arena 1 and 2 workers, and arena beside fastchess.
 
     The baseline is a plain python-chess loop playing the same games. Prints
     games and plies per second, the share of wall time spent inside the
-    engines, and the ratios between the runs. Compare ratios, not absolute
-    speeds: they come from the same run on the same machine.
+    engines, and the ratios between the runs. Where a fastchess binary is
+    found, both tools then play the same league (openings as EPD, nodes or a
+    clock, move cap, games at once) as a user runs them, alternately, and the
+    medians' games/s, CPU seconds and time losses are compared. Compare
+    ratios, not absolute speeds: they come from the same run on the same machine.
     """
     # Progress goes to stderr, so stdout holds only the figures.
-    figures = league_bench(
-        games, nodes, plies, seed, max_moves, app.plugins, progress=lambda line: click.echo(line, err=True)
-    )
-    click.echo(format_league_bench(figures))
+    progress = lambda line: click.echo(line, err=True)  # noqa: E731
+    fastchess = None if no_fastchess else find_fastchess(fastchess_path)
+    if tc:
+        TimeControl.parse(tc)  # a bad clock is the user's error, not a temporary league file's
+        if fastchess is None:
+            raise ConfigError("--tc is for the side-by-side run with fastchess, and none was found: "
+                              "build it with ../shared/anchors/build.sh or give --fastchess PATH")
+    else:
+        click.echo(format_league_bench(league_bench(games, nodes, plies, seed, max_moves, app.plugins, progress)))
+    if fastchess is None:
+        if not no_fastchess:
+            click.echo("\nno fastchess found (build it with ../shared/anchors/build.sh, or give --fastchess PATH): "
+                       "no side-by-side run")
+        return
+    result = side_by_side(fastchess, games, None if tc else nodes, tc, plies, seed, max_moves, concurrency,
+                          rounds, progress)
+    click.echo(("\n" if not tc else "") + format_side_by_side(result))
 
 
 def _scale(text: str) -> tuple[float, float]:

@@ -46,7 +46,7 @@ class ResultsWriter:
         self._jsonl.flush()
         os.fsync(self._jsonl.fileno())
         # games.pgn is rebuilt from games.jsonl on resume, so flushing it is enough.
-        print(record.to_pgn(), file=self._pgn, end="\n\n", flush=True)
+        print(record.pgn_text(), file=self._pgn, end="\n\n", flush=True)
 
     def close(self) -> None:
         """Close both files."""
@@ -98,5 +98,5 @@ def recover_records(folder: str | Path) -> list[GameRecord]:
     records = list(read_records(jsonl))
     with open(Path(folder) / PGN_NAME, "w", encoding="utf-8") as pgn:
         for record in records:
-            print(record.to_pgn(), file=pgn, end="\n\n")
+            print(record.pgn_text(), file=pgn, end="\n\n")
     return records

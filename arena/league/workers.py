@@ -9,6 +9,7 @@ flight are played again (from their seed, so the same games) on a new worker.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import traceback
@@ -85,7 +86,8 @@ def _worker_main(config: WorkerConfig, conn: Connection, parent_pid: int) -> Non
                                    event=config.event, round=task.round))
             if table:
                 for game in table.step():
-                    conn.send(("record", game.record().to_dict()))
+                    # As JSON text: multiprocess pickles with dill, in Python, which costs more than the game's bookkeeping.
+                    conn.send(("record", json.dumps(game.record().to_dict(), separators=(",", ":"))))
     except ArenaError as error:
         conn.send(("error", str(error)))
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
@@ -235,7 +237,7 @@ def _handle(
 ) -> None:
     kind = message[0]
     if kind == "record":
-        record = GameRecord.from_dict(message[1])
+        record = GameRecord.from_dict(json.loads(message[1]))
         worker.assigned.pop(record.game_id, None)
         on_record(record)
     elif kind == "player":

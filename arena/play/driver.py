@@ -10,12 +10,17 @@ from arena.player import Failure, MoveReply, MoveRequest, Player
 
 
 def ask(player: Player, requests: list[MoveRequest]) -> list[MoveReply]:
-    """Ask a player for moves; an exception or a wrong number of replies becomes a failure reply."""
+    """Ask a player for moves and wait for them (see :func:`checked`)."""
+    return checked(requests, lambda: player.choose(requests))
+
+
+def checked(requests: list[MoveRequest], answer: Callable[[], list[MoveReply]]) -> list[MoveReply]:
+    """The replies ``answer`` gives to ``requests``; an exception or a wrong number of replies becomes a failure reply."""
     plies = [len(request.board.move_stack) for request in requests]
     try:
-        replies = list(player.choose(requests))
+        replies = list(answer())
         if len(replies) != len(requests):
-            raise RuntimeError(f"choose() returned {len(replies)} replies for {len(requests)} requests")
+            raise RuntimeError(f"the player gave {len(replies)} replies for {len(requests)} requests")
     except Exception as error:
         replies = [MoveReply(failure=Failure.ERROR, detail=raised_where(error)) for _ in requests]
     for index, (request, ply) in enumerate(zip(requests, plies)):
@@ -28,11 +33,15 @@ def ask(player: Player, requests: list[MoveRequest]) -> list[MoveReply]:
 
 
 def play_step(games: list[Game]) -> list[Game]:
-    """Ask the player that the most unfinished ``games`` wait on, with all their requests.
+    """Ask for the next moves of unfinished ``games``; returns the games that were answered.
 
-    Returns the games that were answered. Always serving the largest group
-    lets games fall into step: with colour-swapped pairs a batched player soon
-    gets every running game at once instead of half of them.
+    Of the players that answer in :meth:`Player.choose`, the one the most
+    games wait on is asked, with all their requests: always serving the
+    largest group lets games fall into step, so that with colour-swapped pairs
+    a batched player soon gets every running game at once instead of half of
+    them. Then every player that takes submissions (engines) gets all its
+    waiting games at once, and their searches run at the same time. Engines
+    come second so that no engine's clock runs while another player thinks.
     """
     waiting: dict[int, tuple[Player, list[Game]]] = {}
     for game in games:
@@ -41,10 +50,31 @@ def play_step(games: list[Game]) -> list[Game]:
             waiting.setdefault(id(player), (player, []))[1].append(game)
     if not waiting:
         return []
-    player, group = max(waiting.values(), key=lambda entry: len(entry[1]))
-    for game, reply in zip(group, ask(player, [game.request() for game in group])):
-        game.apply(reply)
-    return group
+    groups = [(player, group, [game.request() for game in group]) for player, group in waiting.values()]
+    submitted = [(group, requests, _submit(player, requests)) for player, group, requests in groups]
+    answered: list[Game] = []
+    sync = [entry for entry, (_, _, pending) in zip(groups, submitted) if pending is None]
+    if sync:
+        player, group, requests = max(sync, key=lambda entry: len(entry[1]))
+        for game, reply in zip(group, ask(player, requests)):
+            game.apply(reply)
+        answered += group
+    for group, requests, pending in submitted:
+        if pending is not None:
+            for game, reply in zip(group, checked(requests, pending)):
+                game.apply(reply)
+            answered += group
+    return answered
+
+
+def _submit(player: Player, requests: list[MoveRequest]) -> Callable[[], list[MoveReply]] | None:
+    """``player.submit(requests)``; one that raises is answered by the exception, as :func:`checked` reports it."""
+    try:
+        return player.submit(requests)
+    except Exception as error:
+        def fail(error: Exception = error) -> list[MoveReply]:
+            raise error
+        return fail
 
 
 def finish(game: Game) -> None:

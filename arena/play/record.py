@@ -258,10 +258,15 @@ class GameRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; :meth:`from_dict` reads it back."""
-        data = asdict(self)
-        for side in ("white", "black"):  # an anchor only where a player has one: lines stay as short
-            if data[side]["anchor"] is None:
-                del data[side]["anchor"]
+        # One level deep by hand: dataclasses.asdict copies every move's info recursively, and
+        # a league writes each record twice (worker and parent): that cost more than playing it.
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        for side in ("white", "black"):
+            data[side] = entry = dict(vars(data[side]))
+            if entry["anchor"] is None:  # an anchor only where a player has one: lines stay as short
+                del entry["anchor"]
+        data["moves"] = [dict(vars(move)) for move in self.moves]
+        data["white_stats"], data["black_stats"] = asdict(self.white_stats), asdict(self.black_stats)
         data["result"] = self.result.value
         data["termination"] = self.termination.value
         data["plies"] = self.plies
@@ -291,7 +296,30 @@ class GameRecord:
             board.push_uci(move.uci)
         return board
 
-    def to_pgn(self) -> chess.pgn.Game:
+    def pgn_text(self) -> str:
+        """:meth:`to_pgn` as text, exactly as python-chess writes it, from the SAN the record keeps.
+
+        python-chess's exporter computes every move's SAN again by replaying
+        the game, which costs more than playing it against fast engines.
+        """
+        lines = [f'[{name} "{value}"]' for name, value in self.to_pgn(moves=False).headers.items()]
+        tokens = []
+        fen = (self.start_fen or chess.STARTING_FEN).split()
+        white, number = fen[1] == "w", int(fen[5])
+        for index, move in enumerate(self.moves):
+            if white:
+                tokens.append(f"{number}.")
+            elif index == 0:
+                tokens.append(f"{number}...")
+            tokens.append(move.san)
+            number += not white
+            white = not white
+        if self.detail:
+            tokens.append("{ " + self.detail.replace("}", "").strip() + " }")
+        tokens.append(self.result.value)
+        return "\n".join(lines + ["", " ".join(tokens)])
+
+    def to_pgn(self, moves: bool = True) -> chess.pgn.Game:
         """The game as PGN: the seven standard tags, Termination, PlyCount,
         TimeControl, and arena tags for each side's type and options."""
         game = chess.pgn.Game()
@@ -315,6 +343,8 @@ class GameRecord:
             headers[f"{color}Type"] = entry.type
             if entry.options:
                 headers[f"{color}Options"] = format_options(entry.options)
+        if not moves:
+            return game
         node: chess.pgn.GameNode = game
         for move in self.moves:
             node = node.add_variation(chess.Move.from_uci(move.uci))

@@ -5,8 +5,10 @@ Usage: faulty_uci.py MODE [N]
   hang N     answer the first N-1 'go's, then never answer again
   garbage    answer every 'go' with an illegal move
   slow SEC   sleep SEC seconds before every answer
+  record SEC LOG  like slow, and append "PID START END" (time.time()) of every search to LOG
 """
 
+import os
 import sys
 import time
 
@@ -46,8 +48,12 @@ for line in sys.stdin:
         if mode == "garbage":
             send("bestmove a1a1")
             continue
-        if mode == "slow":
+        if mode in ("slow", "record"):
+            started = time.time()
             time.sleep(arg)
+            if mode == "record":
+                with open(sys.argv[3], "a") as log:
+                    log.write(f"{os.getpid()} {started} {time.time()}\n")
         send("bestmove " + next(iter(board.legal_moves)).uci())
     elif words[0] == "quit":
         break
