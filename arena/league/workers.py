@@ -120,11 +120,15 @@ class _Worker:
         if task is not None:
             self.assigned[task.game_id] = task
 
-    def stop(self, timeout: float) -> None:
+    def ask_to_stop(self) -> None:
+        """Tell the worker no games are coming: it finishes, closes its players and exits."""
         try:
             self.conn.send(None)
         except (OSError, ValueError):
             pass
+
+    def join(self, timeout: float) -> None:
+        """Wait for the worker to exit; kill it after ``timeout`` seconds."""
         self.process.join(timeout)
         if self.process.is_alive():
             self.process.kill()
@@ -221,10 +225,13 @@ def run_games(
                 pool[pool.index(worker)] = _Worker(context, worker.number, config)
         clean = True
     finally:
-        for worker in pool:
-            if clean:
-                worker.stop(timeout=30)
-            else:
+        if clean:
+            for worker in pool:  # all at once: each closes its engines while the others do
+                worker.ask_to_stop()
+            for worker in pool:
+                worker.join(timeout=30)
+        else:
+            for worker in pool:
                 worker.process.kill()
                 worker.process.join()
 
