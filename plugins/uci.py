@@ -189,11 +189,8 @@ class UciPlayer(Player):
 
     def submit(self, requests: list[MoveRequest]) -> Callable[[], list[MoveReply]]:
         """Start every request's search at once; the returned function waits for the moves."""
-        task = _loop().create_task(self._search_all(requests))
-        return lambda: _run(task)
-
-    async def _search_all(self, requests: list[MoveRequest]) -> list[MoveReply]:
-        return list(await asyncio.gather(*(self._search(request) for request in requests)))
+        tasks = [_loop().create_task(self._search(request)) for request in requests]
+        return lambda: [_run(task) for task in tasks]  # each run of the loop serves every search
 
     async def _search(self, request: MoveRequest) -> MoveReply:
         """One request's search on its game's engine, timed from ``go`` to ``bestmove``."""
