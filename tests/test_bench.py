@@ -255,3 +255,16 @@ def test_side_by_side_with_fastchess_plays_the_same_games_with_both_tools():
     text = side.format_side_by_side(result)
     assert "arena vs fastchess, median games/s: " in text and "arena's CPU per ply beyond fastchess's" in text
     assert result.games_ratio > 0
+
+
+def test_side_by_side_figures_are_the_medians_of_the_runs():
+    runs = lambda tool, walls, cpus, losses=0: [side.Run(tool, w, c, 60, 1000, losses) for w, c in zip(walls, cpus)]  # noqa: E731
+    result = side.SideBySide("setting", "fastchess", arena_runs=runs("arena", (10, 12, 30), (20, 22, 60)),
+                             fastchess_runs=runs("fastchess", (8, 9.6, 8.2), (16, 17, 18)))
+    assert result.games_ratio == pytest.approx((60 / 12) / (60 / 8.2))  # medians: one slow run does not count
+    assert result.extra_cpu_ms_per_ply == pytest.approx(1000 * (22 - 17) / 1000)
+    text = side.format_side_by_side(result)
+    assert "median games/s: 0.68x  (target: >= 1.00x: NOT met)" in text and "+5.00 ms" in text
+    assert len([line for line in text.splitlines() if re.match(r"(arena|fastchess) \d ", line)]) == 6
+    clock = side.SideBySide("setting", "fastchess", True, runs("arena", (10,), (20,), 1), runs("fastchess", (10,), (20,)))
+    assert "time losses: arena 1, fastchess 0" in side.format_side_by_side(clock)

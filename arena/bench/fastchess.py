@@ -81,8 +81,8 @@ class SideBySide:
     @property
     def games_ratio(self) -> float:
         """arena's median games/s over fastchess's: 1.0 or more is as fast or faster."""
-        return self._median(self.arena_runs, Run.games_per_s.fget) / self._median(  # type: ignore[arg-type]
-            self.fastchess_runs, Run.games_per_s.fget)  # type: ignore[arg-type]
+        speed = lambda run: run.games_per_s  # noqa: E731
+        return self._median(self.arena_runs, speed) / self._median(self.fastchess_runs, speed)
 
     @property
     def extra_cpu_ms_per_ply(self) -> float:
