@@ -11,12 +11,16 @@ Each game in flight gets an engine process of its own, handed back when the
 game ends: the engine's hash then only ever holds one game's searches, so a
 game's moves do not depend on which other games ran beside it.
 
-All engines of a process live on one asyncio event loop, run in the thread
-that asks for moves (no thread per engine, no thread hop per move): a batch of
-requests, and the batches of every engine player with games waiting
-(:meth:`UciPlayer.submit`), search at once. python-chess starts the engine
-and sets its options; a move is one write (``position`` and ``go``) and one
-read of the search's last ``info`` line with a score (:class:`_Search`).
+All engines of a process are served from the thread that asks for moves, with
+no thread per engine and no thread hop per move: a batch of requests, and the
+batches of every engine player with games waiting (:meth:`UciPlayer.submit`),
+search at once. python-chess (on an asyncio loop run only then) starts each
+engine and sets its options; searches then use the engine's pipes directly,
+through one ``select`` over every search in flight (:class:`_Running`): a
+move is one write (``position`` and ``go``), the reads up to ``bestmove``,
+and the search's last ``info`` line with a score, read once (:class:`_Search`).
+An event loop took two turns per read, and Stockfish writes every ``info``
+line on its own.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import selectors
 import sys
 import time
 from typing import Annotated, Any, Callable
@@ -142,6 +147,7 @@ class UciPlayer(Player):
             _kill(engine)
             raise
         self._id = dict(engine.id)
+        engine.detach()
         return engine
 
     def _check_options(self, engine: _LeanUci) -> None:
@@ -189,49 +195,42 @@ class UciPlayer(Player):
 
     def submit(self, requests: list[MoveRequest]) -> Callable[[], list[MoveReply]]:
         """Start every request's search at once; the returned function waits for the moves."""
-        tasks = [_loop().create_task(self._search(request)) for request in requests]
-        return lambda: [_run(task) for task in tasks]  # each run of the loop serves every search
+        searches = [self._begin(request) for request in requests]
+        return lambda: [self._reply(search) for search in _SEARCHES.wait(searches)]
 
-    async def _search(self, request: MoveRequest) -> MoveReply:
-        """One request's search on its game's engine, timed from ``go`` to ``bestmove``."""
+    def _begin(self, request: MoveRequest) -> _Search | MoveReply:
+        """Send a request's search to its game's engine (a reply at once if no engine can start)."""
         engine = self._by_game.get(request.game_id)
         if engine is None:
             try:
-                engine = self._idle.pop() if self._idle else await self._launch()
+                engine = self._idle.pop() if self._idle else _run(self._launch())
             except ConfigError as error:
                 return MoveReply(failure=Failure.CRASH, detail=f"restart failed: {error}")
             self._by_game[request.game_id] = engine
         go, expected = self.go_command(request)
-        wait = expected + self.timeout
+        search = _Search(engine, request.game_id, self._position(request), go, expected + self.timeout, self.timeout)
+        _SEARCHES.start(search)
+        return search
+
+    def _reply(self, search: _Search | MoveReply) -> MoveReply:
+        """The reply a finished search gives (an engine that crashed or hung is killed)."""
+        if isinstance(search, MoveReply):
+            return search
+        if search.failure is not None:
+            self._discard(search.game_id)
+            if search.failure is Failure.CRASH:
+                return MoveReply(failure=Failure.CRASH, detail=f"engine {self.name} terminated ({search.detail})")
+            return MoveReply(failure=Failure.TIMEOUT, detail=f"no move from {self.name} within "
+                             f"{search.wait:.1f} s, nor {STOP_GRACE_S:g} s after 'stop'")
         try:
-            if engine.searched_game != request.game_id:
-                # ucinewgame clears the hash; isready waits until it has, so no search time is the hash's.
-                engine.send_line("ucinewgame")
-                await asyncio.wait_for(engine.ping(), self.timeout)
-                engine.searched_game = request.game_id
-            position = self._position(request)
-            bestmove, info_line, elapsed, stopped = await engine.communicate(
-                lambda engine: _Search(engine, position, go, wait))
-        except chess.engine.EngineTerminatedError as error:
-            self._discard(request.game_id)
-            return MoveReply(failure=Failure.CRASH, detail=f"engine {self.name} terminated: {error}")
-        except asyncio.TimeoutError:
-            self._discard(request.game_id)
-            return MoveReply(
-                failure=Failure.TIMEOUT,
-                detail=f"no move from {self.name} within {wait:.1f} s, nor {STOP_GRACE_S:g} s after 'stop'",
-            )
-        except chess.engine.EngineError as error:
-            return MoveReply(text=str(error), detail=str(error))
-        try:
-            move = chess.Move.from_uci(bestmove)  # legal or not, the arena decides
+            move = chess.Move.from_uci(search.bestmove)  # legal or not, the arena decides
         except ValueError:
-            return MoveReply(text=bestmove, elapsed=elapsed)
-        info = search_info(info_line)
-        if stopped:
-            info["stopped_after"] = round(wait, 3)
-            self._warn_overrun(wait)
-        return MoveReply(move=move, info=info, elapsed=elapsed)
+            return MoveReply(text=search.bestmove, elapsed=search.elapsed)
+        info = search_info(search.info)
+        if search.stop_deadline is not None:
+            info["stopped_after"] = round(search.wait, 3)
+            self._warn_overrun(search.wait)
+        return MoveReply(move=move, info=info, elapsed=search.elapsed)
 
     def _warn_overrun(self, wait: float) -> None:
         """Say once per player that its searches overrun, so a slow league is not a mystery."""
@@ -267,73 +266,173 @@ class UciPlayer(Player):
         engines = self._idle + list(self._by_game.values())
         self._idle, self._by_game = [], {}
         if engines:
+            for engine in engines:
+                engine.attach()
             _run(_quit_all(engines, self.timeout))
 
 
 class _LeanUci(chess.engine.UciProtocol):
-    """python-chess's UCI protocol, knowing which game the engine last searched."""
+    """python-chess's UCI protocol to start an engine and set its options; then its raw pipes.
+
+    After :meth:`detach` the event loop no longer reads the engine's output:
+    searches write and read its pipes themselves (:class:`_Search`), one
+    system call a side, where the loop took two turns for every read.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.searched_game: str | None = None
+        self.stdin = self.stdout = -1
+
+    def detach(self) -> None:
+        """Take the pipes from the event loop, for searches."""
+        assert self.transport is not None
+        self.transport.get_pipe_transport(1).pause_reading()
+        self.stdin = self.transport.get_pipe_transport(0).get_extra_info("pipe").fileno()
+        self.stdout = self.transport.get_pipe_transport(1).get_extra_info("pipe").fileno()
+
+    def attach(self) -> None:
+        """Give the pipes back to the event loop (to quit)."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.get_pipe_transport(1).resume_reading()
+
+    def write(self, text: str) -> bool:
+        """Send ``text``; False if the engine is gone."""
+        try:
+            os.write(self.stdin, text.encode())
+            return True
+        except OSError:
+            return False
 
 
-class _Search(chess.engine.BaseCommand[tuple[str, str, float, bool]]):
-    """One search: ``position`` and ``go`` in one write, and its answer.
+class _Search:
+    """One search on an engine's raw pipes: ``ucinewgame`` and ``isready`` for a new game, then
+    ``position`` and ``go`` in one write, until ``bestmove``.
 
-    The result is the ``bestmove`` line's move text, the search's last
-    ``info`` line with a score (unparsed), the seconds from ``go`` to
-    ``bestmove``, and whether it took a ``stop``. A search still running after
-    ``wait`` seconds is sent ``stop``, again every :data:`STOP_REPEAT_S`
-    (one that arrives before the engine reads ``go`` stops nothing; an idle
-    engine ignores it); with no answer :data:`STOP_GRACE_S` later it fails
-    with ``asyncio.TimeoutError``. The timers live here, not in an
-    ``asyncio.wait`` around the search: that costs more than the search at fast limits.
+    Keeps the last ``info`` line with a score (unparsed) and the seconds from
+    ``go`` to ``bestmove``. A search still running ``wait`` seconds after
+    ``go`` is sent ``stop``, again every :data:`STOP_REPEAT_S` (one that
+    arrives before the engine reads ``go`` stops nothing; an idle engine
+    ignores it); with no answer :data:`STOP_GRACE_S` later it fails as a
+    timeout. An engine whose output ends fails it as a crash.
     """
 
-    def __init__(self, engine: _LeanUci, position: str, go: str, wait: float) -> None:
-        super().__init__(engine)
-        self.command = f"{position}\n{go}"
-        self.wait = wait
+    def __init__(self, engine: _LeanUci, game_id: str, position: str, go: str, wait: float, ready_wait: float):
+        self.engine, self.game_id, self.wait = engine, game_id, wait
+        self.command = f"{position}\n{go}\n"
+        self.buffer = b""
         self.info = ""
-        self.sent = 0.0
-        self.deadline: float | None = None  #: when a stopped search is given up, once ``stop`` was sent
-        self.timer: asyncio.TimerHandle | None = None
+        self.bestmove = ""
+        self.sent = self.elapsed = 0.0
+        self.failure: Failure | None = None
+        self.detail = ""
+        self.stop_deadline: float | None = None  #: when a stopped search is given up
+        self.ready = engine.searched_game == game_id
+        now = time.perf_counter()
+        if self.ready:
+            self._go(now)
+        else:
+            # ucinewgame clears the hash; isready waits until it has, so no search time is the hash's.
+            self.deadline = now + ready_wait
+            self._send("ucinewgame\nisready\n")
 
-    def start(self) -> None:
-        self.sent = time.perf_counter()
-        self._engine.send_line(self.command)
-        self.timer = self._engine.loop.call_later(self.wait, self._overrun)
+    @property
+    def done(self) -> bool:
+        return bool(self.bestmove) or self.failure is not None
 
-    def _overrun(self) -> None:
-        loop = self._engine.loop
-        if self.deadline is None:
-            self.deadline = loop.time() + STOP_GRACE_S
-        if loop.time() >= self.deadline:
-            self._handle_exception(asyncio.TimeoutError())
+    def _send(self, text: str) -> None:
+        if not self.engine.write(text):
+            self._fail(Failure.CRASH, "its input is closed")
+
+    def _go(self, now: float) -> None:
+        self.sent = now
+        self.deadline = now + self.wait
+        self._send(self.command)
+
+    def _fail(self, failure: Failure, detail: str) -> None:
+        if not self.done:
+            self.failure, self.detail = failure, detail
+
+    def readable(self, now: float) -> None:
+        """Read what the engine wrote and act on each complete line."""
+        try:
+            data = os.read(self.engine.stdout, 65536)
+        except BlockingIOError:
             return
-        self._engine.send_line("stop")
-        self.timer = loop.call_later(min(STOP_REPEAT_S, self.deadline - loop.time()), self._overrun)
+        except OSError as error:
+            data, self.detail = b"", str(error)
+        if not data:
+            self._fail(Failure.CRASH, self.detail or "its output ended")
+            return
+        *lines, self.buffer = (self.buffer + data).split(b"\n")
+        for raw in lines:
+            line = raw.decode(errors="replace").rstrip("\r")
+            if line.startswith("info"):
+                if " score " in line:
+                    self.info = line
+            elif line.startswith("bestmove") and self.ready:
+                words = line.split()
+                self.bestmove = words[1] if len(words) > 1 else "(none)"
+                self.elapsed = now - self.sent
+                return
+            elif not self.ready and line.strip() == "readyok":
+                self.ready = True
+                self.engine.searched_game = self.game_id
+                self._go(now)
 
-    def line_received(self, line: str) -> None:
-        if line.startswith("info"):
-            if " score " in line:
-                self.info = line
-        elif line.startswith("bestmove") and not self.result.done():
-            if self.timer is not None:
-                self.timer.cancel()
-            words = line.split()
-            move = words[1] if len(words) > 1 else "(none)"
-            self.result.set_result((move, self.info, time.perf_counter() - self.sent, self.deadline is not None))
-            self.set_finished()
+    def overdue(self, now: float) -> None:
+        """Act on a passed deadline: send ``stop`` (again), or give up."""
+        if not self.ready or (self.stop_deadline is not None and now >= self.stop_deadline):
+            self._fail(Failure.TIMEOUT, "no answer")
+            return
+        if self.stop_deadline is None:
+            self.stop_deadline = now + STOP_GRACE_S
+        self._send("stop\n")
+        self.deadline = min(now + STOP_REPEAT_S, self.stop_deadline)
 
-    def engine_terminated(self, exc: Exception) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-        super().engine_terminated(exc)
 
-    def cancel(self) -> None:
-        self._engine.send_line("stop")
+class _Running:
+    """The searches in flight in this process, read with one ``select`` per wake-up.
+
+    Waiting on some searches reads every engine in flight, so each search's
+    ``bestmove`` is timed when it arrives, whichever player waits.
+    """
+
+    def __init__(self) -> None:
+        self.selector = selectors.DefaultSelector()
+        self.by_fd: dict[int, _Search] = {}
+
+    def start(self, search: _Search) -> None:
+        if not search.done:
+            self.by_fd[search.engine.stdout] = search
+            self.selector.register(search.engine.stdout, selectors.EVENT_READ)
+
+    def _finish(self, search: _Search) -> None:
+        if self.by_fd.pop(search.engine.stdout, None) is not None:
+            self.selector.unregister(search.engine.stdout)
+
+    def wait(self, searches: list[_Search | MoveReply]) -> list[_Search | MoveReply]:
+        """Serve every search in flight until all of ``searches`` are done; returns ``searches``."""
+        while any(isinstance(search, _Search) and not search.done for search in searches):
+            now = time.perf_counter()
+            for search in list(self.by_fd.values()):
+                if now >= search.deadline:
+                    search.overdue(now)
+                if search.done:
+                    self._finish(search)
+            if not self.by_fd:
+                continue
+            timeout = max(0.0, min(search.deadline for search in self.by_fd.values()) - now)
+            for key, _ in self.selector.select(timeout):
+                search = self.by_fd[key.fd]
+                search.readable(time.perf_counter())
+                if search.done:
+                    self._finish(search)
+        return searches
+
+
+#: This process's searches in flight, whichever player started them.
+_SEARCHES = _Running()
 
 
 #: The event loop of this process's engines; see the module docstring.
@@ -348,7 +447,7 @@ def _loop() -> asyncio.AbstractEventLoop:
 
 
 def _run(work: Any) -> Any:
-    """Run the engine loop until ``work`` (a coroutine or a task on it) is done; every other search runs meanwhile."""
+    """Run the engine loop until ``work`` (starting an engine, quitting engines) is done."""
     return _loop().run_until_complete(work)
 
 
