@@ -186,10 +186,10 @@ class Player:
         """Start answering ``requests`` without waiting; return a function that waits for the replies.
 
         For players whose thinking happens elsewhere (engine processes, a
-        server): the arena submits to every such player with games waiting
-        before it waits on any, so their searches run at the same time. Time
-        each reply's ``elapsed`` yourself. None, the default, means the player
-        answers in :meth:`choose`.
+        server), which override it: the arena submits to every such player
+        with games waiting before it waits on any, so their searches run at
+        the same time. Time each reply's ``elapsed`` yourself. A player that
+        does not override it answers in :meth:`choose`.
         """
         return None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import chess
 import pytest
 
@@ -192,3 +194,34 @@ games_in_flight: 2
         if pid != other and float(begin) < float(end) and float(start) < float(finish)
     )
     assert overlapping >= 4  # each of the 4 steps ran two 0.3 s searches at once
+
+
+def test_an_engines_move_time_does_not_count_another_players_thinking(tmp_path, plugins):
+    # Two games in flight, colours swapped: each step, one game waits on a slow in-process player
+    # and the other on an engine. The engine's search starts only once the slow player has answered.
+    from arena.play.driver import play_games
+    from arena.play.game import Game, Side
+    from arena.play.record import PlayerEntry
+    from arena.player import Player
+
+    class Slow(Player):
+        def choose_one(self, request):
+            time.sleep(0.3)
+            return next(iter(request.board.legal_moves))
+
+    engine = build_player(parse_player_spec(f"uci:command={fake_engine(tmp_path, 'slow', '0')},nodes=1"), plugins)
+    engine.start()
+    slow = Slow()
+    try:
+        games = [Game(f"g{n}", n, Side(*pair[0]), Side(*pair[1]), GameRules(max_moves=2)) for n, pair in enumerate([
+            ((slow, PlayerEntry("slow", "t")), (engine, PlayerEntry("engine", "uci"))),
+            ((engine, PlayerEntry("engine", "uci")), (slow, PlayerEntry("slow", "t"))),
+        ])]
+        records = [game.record() for game in play_games(games, in_flight=2)]
+    finally:
+        engine.close()
+    engine_moves = [move for record in records for index, move in enumerate(record.moves)
+                    if (index % 2 == 0) == (record.white.name == "engine")]
+    slow_moves = [move for record in records for move in record.moves if move not in engine_moves]
+    assert len(engine_moves) == 4 and all(move.elapsed < 0.2 for move in engine_moves)
+    assert all(move.elapsed >= 0.3 for move in slow_moves)

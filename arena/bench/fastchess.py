@@ -131,14 +131,18 @@ def fastchess_command(binary: str, epd: Path, pgn: Path, games: int, nodes: int 
 
 def _timed(tool: str, command: list[str], cwd: Path) -> tuple[float, float]:
     """Run ``command``; its wall seconds and the CPU seconds of it and the processes it waited for."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    if process.returncode != 0:
-        raise ConfigError(f"{tool} failed (exit code {process.returncode}): {stderr.strip()[-500:]}")
+    # stderr to a file, not a pipe: a pipe nobody reads while we wait could fill and stall the tool.
+    with tempfile.TemporaryFile() as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        code = os.waitstatus_to_exitcode(status)
+        process.returncode = code  # reaped by wait4: Popen must not wait for it again
+        if code != 0:
+            stderr.seek(0)
+            text = stderr.read().decode(errors="replace")
+            raise ConfigError(f"{tool} failed (exit code {code}): {text.strip()[-500:]}")
     return wall, usage.ru_utime + usage.ru_stime
 
 

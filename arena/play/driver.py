@@ -50,27 +50,38 @@ def play_step(games: list[Game]) -> list[Game]:
             waiting.setdefault(id(player), (player, []))[1].append(game)
     if not waiting:
         return []
-    groups = [(player, group, [game.request() for game in group]) for player, group in waiting.values()]
-    submitted = [(group, requests, _submit(player, requests)) for player, group, requests in groups]
+    sync = [(player, group) for player, group in waiting.values() if not _submits(player)]
     answered: list[Game] = []
-    sync = [entry for entry, (_, _, pending) in zip(groups, submitted) if pending is None]
     if sync:
-        player, group, requests = max(sync, key=lambda entry: len(entry[1]))
-        for game, reply in zip(group, ask(player, requests)):
+        player, group = max(sync, key=lambda entry: len(entry[1]))
+        for game, reply in zip(group, ask(player, [game.request() for game in group])):
             game.apply(reply)
         answered += group
+    # Submitted only now: a search starts (and its clock runs) when it is submitted.
+    submitted = []
+    for player, group in waiting.values():
+        if _submits(player):
+            requests = [game.request() for game in group]
+            submitted.append((group, requests, _submit(player, requests)))
     for group, requests, pending in submitted:
-        if pending is not None:
-            for game, reply in zip(group, checked(requests, pending)):
-                game.apply(reply)
-            answered += group
+        for game, reply in zip(group, checked(requests, pending)):
+            game.apply(reply)
+        answered += group
     return answered
 
 
-def _submit(player: Player, requests: list[MoveRequest]) -> Callable[[], list[MoveReply]] | None:
-    """``player.submit(requests)``; one that raises is answered by the exception, as :func:`checked` reports it."""
+def _submits(player: Player) -> bool:
+    """Whether a player takes submissions (overrides :meth:`Player.submit`)."""
+    return type(player).submit is not Player.submit
+
+
+def _submit(player: Player, requests: list[MoveRequest]) -> Callable[[], list[MoveReply]]:
+    """``player.submit(requests)``; one that raises (or returns None) is answered as :func:`checked` reports it."""
     try:
-        return player.submit(requests)
+        pending = player.submit(requests)
+        if pending is None:
+            raise RuntimeError(f"{type(player).__name__}.submit returned None")
+        return pending
     except Exception as error:
         def fail(error: Exception = error) -> list[MoveReply]:
             raise error
