@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# Bytecode now, as a wheel install would: an editable install leaves it to the first run, and where
+	# PYTHONDONTWRITEBYTECODE is set, every process (each league worker) would compile arena again.
+	$(BIN)/python -m compileall -q arena plugins engines >/dev/null
 	touch $(STAMP)
 
 # The main job: a league on the shipped default (run it again to resume, or add --fresh).

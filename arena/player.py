@@ -167,7 +167,12 @@ class Player:
         """Called once after construction with the loaded plugins (players that wrap others build them here)."""
 
     def start(self) -> None:
-        """Acquire resources (engine processes, weights) before the first request."""
+        """Acquire resources (engine processes, weights) before the first request.
+
+        The arena starts every player of a game before it asks any to
+        :meth:`describe` itself, so slow work begun here (an engine's
+        handshake) may still be running: finish it in :meth:`describe`.
+        """
 
     def choose(self, requests: list[MoveRequest]) -> list[MoveReply]:
         """Answer every request, in order. Time per request is measured here."""

@@ -7,6 +7,11 @@ is sent ``stop``: if it then answers within :data:`STOP_GRACE_S`, its move is
 played (an engine that ignores ``go nodes``, as Toga II does, is still
 searching, not hung); if not, it is killed, loses on time, and is restarted.
 
+:meth:`UciPlayer.start` starts an engine process and begins its handshake
+(``uci`` and the options); :meth:`UciPlayer.describe`, asked once every player
+of a game has started, waits for it: a game's engines load side by side, and
+a bad command or option still fails before any game.
+
 Each game in flight gets an engine process of its own, handed back when the
 game ends: the engine's hash then only ever holds one game's searches, so a
 game's moves do not depend on which other games ran beside it.
@@ -101,6 +106,7 @@ class UciPlayer(Player):
         self._by_game: dict[str, _LeanUci] = {}
         self._id: dict[str, str] = {}
         self._warned_overrun = False
+        self._starting: asyncio.Task[_LeanUci] | None = None  #: the handshake start() began
         self._moves: dict[str, list[str]] = {}  #: each game's moves as UCI text, grown as it is played
         self._starts: dict[str, str] = {}  #: each game's start position, as the position command names it
 
@@ -122,16 +128,31 @@ class UciPlayer(Player):
         return dict(self.uci_options)
 
     def start(self) -> None:
-        # Start one engine now, so a bad command or option fails before any game.
-        self._idle.append(_run(self._launch()))
+        # One engine now, so a bad command or option fails before any game; describe() waits for its handshake.
+        engine = _run(self._spawn())
+        self._starting = _loop().create_task(self._handshake(engine))
+
+    def _ready(self) -> None:
+        """Wait for the engine :meth:`start` began (raises what its handshake raised)."""
+        if self._starting is not None:
+            starting, self._starting = self._starting, None
+            self._idle.append(_run(starting))
 
     async def _launch(self) -> _LeanUci:
+        return await self._handshake(await self._spawn())
+
+    async def _spawn(self) -> _LeanUci:
         path = self.engine_path()
         try:
             # Own process group: a Ctrl-C meant for the arena must not kill engines mid-game.
             _, engine = await _LeanUci.popen(path, setpgrp=True)
         except OSError as error:
             raise ConfigError(f"engine {path!r} did not start: {error!r}") from None
+        return engine
+
+    async def _handshake(self, engine: _LeanUci) -> _LeanUci:
+        """``uci`` and the options, on a started engine process; the engine ready for searches."""
+        path = self.engine_path()
         try:
             await asyncio.wait_for(engine.initialize(), self.timeout)
         except (chess.engine.EngineError, asyncio.TimeoutError) as error:
@@ -202,6 +223,7 @@ class UciPlayer(Player):
         """Send a request's search to its game's engine (a reply at once if no engine can start)."""
         engine = self._by_game.get(request.game_id)
         if engine is None:
+            self._ready()
             try:
                 engine = self._idle.pop() if self._idle else _run(self._launch())
             except ConfigError as error:
@@ -260,9 +282,14 @@ class UciPlayer(Player):
             self._idle.append(engine)
 
     def describe(self) -> dict[str, Any]:
+        self._ready()
         return {key: value for key, value in self._id.items() if key in ("name", "author")}
 
     def close(self) -> None:
+        try:
+            self._ready()
+        except ConfigError:
+            pass  # that engine is already gone
         engines = self._idle + list(self._by_game.values())
         self._idle, self._by_game = [], {}
         if engines:

@@ -167,6 +167,15 @@ def test_toga2_with_a_movetime_and_uci_options_as_in_the_readme(plugins):
     assert not any("stopped_after" in move.info for r in records for move in r.moves)
 
 
+def _overlapping(log) -> int:
+    """How many pairs of the logged spans (``PID START END``) of different engines overlap in time."""
+    spans = [line.split() for line in log.read_text().splitlines()]
+    return sum(
+        1 for i, (pid, start, end) in enumerate(spans) for other, begin, finish in spans[i + 1:]
+        if pid != other and float(begin) < float(end) and float(start) < float(finish)
+    )
+
+
 def test_a_worker_keeps_several_engines_thinking_at_once(tmp_path):
     # One worker, two games in flight: each game has its own engine processes, and the
     # searches of both games (one per player, colours swapped) run at the same time.
@@ -189,11 +198,34 @@ games_in_flight: 2
     assert len(run.records) == 2 and all(len(record.moves) == 4 for record in run.records)
     searches = [line.split() for line in log.read_text().splitlines()]
     assert len(searches) == 8 and len({pid for pid, _, _ in searches}) == 4  # an engine per player per game
-    overlapping = sum(
-        1 for i, (pid, start, end) in enumerate(searches) for other, begin, finish in searches[i + 1:]
-        if pid != other and float(begin) < float(end) and float(start) < float(finish)
-    )
-    assert overlapping >= 4  # each of the 4 steps ran two 0.3 s searches at once
+    assert _overlapping(log) >= 4  # each of the 4 steps ran two 0.3 s searches at once
+
+
+def test_the_engines_of_a_game_load_side_by_side(tmp_path, plugins):
+    # Each engine takes 0.5 s to answer 'uci': a game's two players start them at once,
+    # in a match and in a league worker, rather than one after the other.
+    log = tmp_path / "loading.log"
+    engine = fake_engine(tmp_path, "loading", "0.5", str(log))
+    with Match(parse_player_spec(f"uci:command={engine},nodes=1"),
+               parse_player_spec(f"uci:command={engine},nodes=1"), plugins) as match:
+        assert match.names[0] != match.names[1]
+    assert len(log.read_text().splitlines()) == 2 and _overlapping(log) == 1
+    log.unlink()
+    league = tmp_path / "league.yaml"
+    league.write_text(f"""
+seed: 1
+players:
+  - {{type: uci, name: a, command: {engine}, nodes: 1}}
+  - {{type: uci, name: b, command: {engine}, nodes: 1}}
+schedule: {{games: 2}}
+openings: {{type: none}}
+rules: {{max_moves: 2}}
+concurrency: 1
+""")
+    run = LeagueRun(load_league(league, out=tmp_path / "run"))
+    run.play()
+    assert len(run.records) == 2 and run.records[0].white.info["name"] == "Faulty loading"
+    assert len(log.read_text().splitlines()) == 2 and _overlapping(log) == 1  # the second game reuses them
 
 
 def test_an_engines_move_time_does_not_count_another_players_thinking(tmp_path, plugins):

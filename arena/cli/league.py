@@ -13,6 +13,7 @@ from tqdm import tqdm
 from arena.cli.options import plugin_option
 from arena.league.config import League, load_league
 from arena.league.run import LeagueRun
+from arena.rating.plots import import_in_background
 from arena.rating.rate import build_raters, games_of, rate_and_report, white_advantage_lines
 from arena.play.record import GameRecord
 from arena.league.store import JSONL_NAME, PGN_NAME
@@ -79,6 +80,7 @@ def run_league(spec: League, fresh: bool = False, quiet: bool = False) -> League
         leader.add(record)
         progress.update()
 
+    import_in_background()  # the report's plotting library loads while the games play
     try:
         run.play(on_record)
     except KeyboardInterrupt:

@@ -27,13 +27,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import chess
-import chess.pgn
 import chess.polyglot
 from pydantic import Field
 
 from arena.errors import ConfigError
 from arena.options import FilePath, Wording, read_keys
-from arena.rating.pgn_games import read_games
 from arena.seeds import derive_seed
 from arena.yaml_checks import Base, key_error
 
@@ -349,6 +347,8 @@ def _load_file(section: FileSection, seed: int, source: str, base_dir: Base | Pa
 
 def _read_pgn(text: str, plies: int | None) -> Iterator[Opening | str]:
     """Each game's mainline as an Opening, or a string saying why the game was skipped."""
+    from arena.rating.pgn_games import read_games  # PGN reading is for the parent: workers never load it
+
     for number, game in read_games(io.StringIO(text)):
         if game.errors:
             yield f"game {number}: {game.errors[0]}"

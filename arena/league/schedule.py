@@ -10,12 +10,15 @@ from __future__ import annotations
 import fnmatch
 import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from arena.errors import ConfigError
-from arena.league.config import League
 from arena.league.openings import Opening
 from arena.seeds import derive_seed
 from arena.spec import PlayerSpec
+
+if TYPE_CHECKING:  # workers unpickle ScheduledGame: they need not load the league file's reader
+    from arena.league.config import League
 
 
 @dataclass(frozen=True)

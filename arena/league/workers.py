@@ -58,14 +58,19 @@ def _worker_main(config: WorkerConfig, conn: Connection, parent_pid: int) -> Non
             adjudicator = Adjudicator(config.adjudication)
             adjudicator.start()
 
-        def player_for(spec: PlayerSpec) -> Player:
-            name = spec.name or spec.type
-            if name not in players:
-                player = build_player(spec, plugins)
-                player.start()
-                players[name] = player
-                conn.send(("player", name, player.describe()))
-            return players[name]
+        def players_for(*specs: PlayerSpec) -> list[Player]:
+            # Start every new player before asking any to describe itself: their engines load side by side.
+            started = []
+            for spec in specs:
+                name = spec.name or spec.type
+                if name not in players:
+                    player = build_player(spec, plugins)
+                    player.start()
+                    players[name] = player
+                    started.append(name)
+            for name in started:
+                conn.send(("player", name, players[name].describe()))
+            return [players[spec.name or spec.type] for spec in specs]
 
         table = Table(review=adjudicator.review if adjudicator is not None else None)
         stopping = False
@@ -80,7 +85,7 @@ def _worker_main(config: WorkerConfig, conn: Connection, parent_pid: int) -> Non
                 if task is None:
                     stopping = True
                     break
-                white, black = player_for(task.white), player_for(task.black)
+                white, black = players_for(task.white, task.black)
                 table.add(new_game(task.game_id, task.seed, make_side(white, task.white),
                                    make_side(black, task.black), config.rules, task.opening,
                                    event=config.event, round=task.round))

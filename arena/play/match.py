@@ -29,6 +29,8 @@ def build_players(specs: list[PlayerSpec], plugins: Plugins, stack: ExitStack) -
         player.name = name
     for player in players:
         player.start()
+    for player in players:
+        player.describe()  # after every start: their engines load side by side, and a bad one fails here
     return players
 
 

@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import chess
-import chess.pgn
 
 from arena.spec import format_options
 
@@ -322,6 +321,8 @@ class GameRecord:
     def to_pgn(self, moves: bool = True) -> chess.pgn.Game:
         """The game as PGN: the seven standard tags, Termination, PlyCount,
         TimeControl, and arena tags for each side's type and options."""
+        import chess.pgn  # only for PGN output: workers never load it
+
         game = chess.pgn.Game()
         if self.start_fen:
             game.setup(self.start_fen)  # adds the FEN and SetUp tags

@@ -10,10 +10,12 @@ because it is slow to import and only needed here.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import json
 import math
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -385,6 +387,25 @@ def _text_inches(text: str, points: float) -> tuple[float, float]:
 
     width, height, _ = RendererAgg(1, 1, DPI).get_text_width_height_descent(text, FontProperties(size=points), False)
     return width / DPI, height / DPI
+
+
+#: The matplotlib modules the plots use.
+PLOT_MODULES = ("matplotlib.backends.backend_agg", "matplotlib.colors", "matplotlib.figure",
+                "matplotlib.font_manager", "matplotlib.lines", "matplotlib.patches", "matplotlib.ticker")
+
+
+def import_in_background() -> None:
+    """Import the plots' matplotlib modules on a daemon thread.
+
+    A league calls this when its games start: its process mostly waits on
+    the workers then, and the report at the end no longer waits for imports.
+    """
+
+    def load() -> None:
+        for name in PLOT_MODULES:
+            importlib.import_module(name)
+
+    threading.Thread(target=load, name="arena-plot-imports", daemon=True).start()
 
 
 def plot_cross_table(results: Iterable[GameResult], order: list[str], path: Path, title: str = "") -> Path:

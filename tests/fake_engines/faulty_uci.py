@@ -6,6 +6,7 @@ Usage: faulty_uci.py MODE [N]
   garbage    answer every 'go' with an illegal move
   slow SEC   sleep SEC seconds before every answer
   record SEC LOG  like slow, and append "PID START END" (time.time()) of every search to LOG
+  loading SEC LOG  take SEC seconds to answer 'uci', and append "PID START END" of that to LOG
 """
 
 import os
@@ -30,6 +31,11 @@ for line in sys.stdin:
     if not words:
         continue
     if words[0] == "uci":
+        if mode == "loading":
+            started = time.time()
+            time.sleep(arg)
+            with open(sys.argv[3], "a") as log:
+                log.write(f"{os.getpid()} {started} {time.time()}\n")
         send("id name Faulty " + mode)
         send("uciok")
     elif words[0] == "isready":
