@@ -6,7 +6,7 @@ The public API a plugin author needs is importable from here.
 __version__ = "0.1.0"
 
 from arena.errors import ArenaError, ConfigError, EngineNotFoundError, PluginError, ResultsError  # noqa: E402
-from arena.player import Clock, Failure, MoveReply, MoveRequest, Player, TimeControl  # noqa: E402
+from arena.player import Clock, Failure, MoveReply, MoveRequest, Player, Submission, TimeControl  # noqa: E402
 from arena.play.record import GameRecord, Result  # noqa: E402
 from arena.plugins import hookimpl, load_plugins  # noqa: E402
 
@@ -40,6 +40,7 @@ __all__ = [
     "Rating",
     "Result",
     "ResultsError",
+    "Submission",
     "TimeControl",
     "WhiteAdvantage",
     "__version__",

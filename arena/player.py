@@ -119,6 +119,26 @@ class MoveReply:
             raise ValueError(f"MoveReply failure {self.failure!r} is not one of {allowed}") from None
 
 
+
+@dataclass(eq=False)
+class Submission:
+    """Work that :meth:`Player.submit` started: call it to wait for the replies.
+
+    ``done()`` says, without waiting, whether the replies are in.
+    ``wait_any(submissions)`` blocks until at least one of ``submissions``
+    is done; the arena passes it only submissions made with the same
+    ``wait_any``, so a player serves all its work in flight from one wait
+    (the UCI players read every engine's pipe in one ``select``).
+    """
+
+    replies: Callable[[], list[MoveReply]]
+    done: Callable[[], bool]
+    wait_any: Callable[[list["Submission"]], None]
+
+    def __call__(self) -> list[MoveReply]:
+        return self.replies()
+
+
 class Player:
     """Base class of all players.
 
@@ -193,7 +213,9 @@ class Player:
         For players whose thinking happens elsewhere (engine processes, a
         server), which override it: the arena submits to every such player
         with games waiting before it waits on any, so their searches run at
-        the same time. Time each reply's ``elapsed`` yourself. A player that
+        the same time. Time each reply's ``elapsed`` yourself. Return a
+        :class:`Submission` to let each game go on as soon as its replies are
+        in, rather than when the slowest work of the step is. A player that
         does not override it answers in :meth:`choose`.
         """
         return None

@@ -42,7 +42,7 @@ import chess
 import chess.engine
 from pydantic import Field
 
-from arena import ConfigError, Failure, MoveReply, MoveRequest, Player, TimeControl, hookimpl
+from arena import ConfigError, Failure, MoveReply, MoveRequest, Player, Submission, TimeControl, hookimpl
 from arena.options import Wording, checked_options
 from arena_engines import STOCKFISH_DEFAULTS, locate_engine, locate_stockfish, stockfish_anchor
 
@@ -217,7 +217,8 @@ class UciPlayer(Player):
     def submit(self, requests: list[MoveRequest]) -> Callable[[], list[MoveReply]]:
         """Start every request's search at once; the returned function waits for the moves."""
         searches = [self._begin(request) for request in requests]
-        return lambda: [self._reply(search) for search in _SEARCHES.wait(searches)]
+        return Submission(replies=lambda: [self._reply(search) for search in _SEARCHES.wait(searches)],
+                          done=lambda: _SEARCHES.all_done(searches), wait_any=_SEARCHES.wait_any)
 
     def _begin(self, request: MoveRequest) -> _Search | MoveReply:
         """Send a request's search to its game's engine (a reply at once if no engine can start)."""
@@ -438,9 +439,21 @@ class _Running:
         if self.by_fd.pop(search.engine.stdout, None) is not None:
             self.selector.unregister(search.engine.stdout)
 
+    @staticmethod
+    def all_done(searches: list[_Search | MoveReply]) -> bool:
+        return all(not isinstance(search, _Search) or search.done for search in searches)
+
     def wait(self, searches: list[_Search | MoveReply]) -> list[_Search | MoveReply]:
         """Serve every search in flight until all of ``searches`` are done; returns ``searches``."""
-        while any(isinstance(search, _Search) and not search.done for search in searches):
+        self._serve(lambda: self.all_done(searches))
+        return searches
+
+    def wait_any(self, submissions: list[Submission]) -> None:
+        """Serve every search in flight until one of ``submissions`` is done."""
+        self._serve(lambda: any(submission.done() for submission in submissions))
+
+    def _serve(self, until: Callable[[], bool]) -> None:
+        while not until():
             now = time.perf_counter()
             for search in list(self.by_fd.values()):
                 if now >= search.deadline:
@@ -455,7 +468,6 @@ class _Running:
                 search.readable(time.perf_counter())
                 if search.done:
                     self._finish(search)
-        return searches
 
 
 #: This process's searches in flight, whichever player started them.

@@ -218,7 +218,7 @@ def test_bench_sprt_refuses_a_bad_spec_with_a_message():
 
 def test_the_side_by_side_league_and_fastchess_command_are_the_same_work(tmp_path, plugins):
     league_path, epd = side.league_file(tmp_path, games=6, nodes=300, tc=None, plies=4, seed=3, max_moves=50,
-                                        concurrency=2)
+                                        workers=2)
     league = load_league(league_path, plugins)
     games = schedule_games(league)
     # One EPD line per colour-swapped pair, in order, each the position the pair starts from.
@@ -233,6 +233,18 @@ def test_the_side_by_side_league_and_fastchess_command_are_the_same_work(tmp_pat
         assert part in text, part
     clock = " ".join(side.fastchess_command("fastchess", epd, tmp_path / "f.pgn", 6, None, "2+0.02", 50, 2))
     assert "tc=2+0.02" in clock and "nodes=" not in clock
+
+
+def test_games_at_once_beyond_the_cores_go_in_flight_in_arenas_workers(tmp_path, plugins):
+    # fastchess's 4 games at once on 2 cores are arena's 2 workers x 2 games in flight.
+    assert [side.split_concurrency(n, cores=2) for n in (1, 2, 3, 4, 6)] == [1, 2, 1, 2, 2]
+    assert side.split_concurrency(4, cores=8) == 4
+    league_path, _ = side.league_file(tmp_path, games=4, nodes=300, tc=None, plies=4, seed=3, max_moves=50,
+                                      workers=2, games_in_flight=2)
+    league = load_league(league_path, plugins)
+    assert (league.concurrency, league.games_in_flight) == (2, 2)
+    with pytest.raises(ConfigError, match="--workers 3: must divide --concurrency 4"):
+        side.side_by_side("fastchess", games=4, concurrency=4, workers=3)
 
 
 def test_a_clock_without_fastchess_is_refused_and_a_bad_path_named(plugins, monkeypatch, tmp_path):

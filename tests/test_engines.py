@@ -257,3 +257,32 @@ def test_an_engines_move_time_does_not_count_another_players_thinking(tmp_path, 
     slow_moves = [move for record in records for move in record.moves if move not in engine_moves]
     assert len(engine_moves) == 4 and all(move.elapsed < 0.2 for move in engine_moves)
     assert all(move.elapsed >= 0.3 for move in slow_moves)
+
+
+def test_a_game_goes_on_while_an_engine_in_another_game_is_still_thinking(tmp_path, plugins):
+    # Two games in flight in one loop: one between two quick Stockfish players, one whose
+    # first mover takes 2 s per search. The quick game plays to its end meanwhile instead
+    # of making one move per slow move.
+    from arena.play.driver import play_games
+    from arena.play.game import Game, Side
+    from arena.play.record import PlayerEntry
+
+    specs = {"quick-a": "stockfish:nodes=1", "quick-b": "stockfish:nodes=1",
+             "slow": f"uci:command={fake_engine(tmp_path, 'slow', '2')},nodes=1"}
+    players = {name: build_player(parse_player_spec(spec), plugins) for name, spec in specs.items()}
+    for player in players.values():
+        player.start()
+
+    def side(name):
+        return Side(players[name], PlayerEntry(name, "uci"))
+
+    try:
+        quick = Game("quick", 1, side("quick-a"), side("quick-b"), GameRules(max_moves=10))
+        slow = Game("slow", 2, side("slow"), side("quick-a"), GameRules(max_moves=1))
+        finished = []
+        for game in play_games([slow, quick], in_flight=2):
+            finished.append((game.game_id, len(slow.board.move_stack)))
+    finally:
+        for player in players.values():
+            player.close()
+    assert finished == [("quick", 0), ("slow", 2)]  # the quick game's 20 plies came before the slow move

@@ -31,6 +31,7 @@ from arena.league.schedule import schedule_games
 from arena.league.store import read_records
 from arena.play.record import Termination
 from arena.rating.standings import pair_of
+from arena.wording import plural
 from arena_engines import STOCKFISH_DEFAULTS, locate_stockfish
 
 FASTCHESS_ENV = "FASTCHESS"
@@ -93,8 +94,11 @@ class SideBySide:
 
 
 def league_file(folder: Path, games: int, nodes: int | None, tc: str | None, plies: int, seed: int,
-                max_moves: int, concurrency: int) -> tuple[Path, Path]:
-    """The league file arena plays and the EPD file of its openings (one per pair), both in ``folder``."""
+                max_moves: int, workers: int, games_in_flight: int = 1) -> tuple[Path, Path]:
+    """The league file arena plays and the EPD file of its openings (one per pair), both in ``folder``.
+
+    arena plays ``workers`` x ``games_in_flight`` games at once.
+    """
     limit = {"tc": tc} if tc else {"nodes": nodes}
     players = [{"type": "stockfish", "name": name, **limit} for name in ("sf-a", "sf-b")]
     random_league = {"seed": seed, "players": players, "schedule": {"games": games},
@@ -107,11 +111,30 @@ def league_file(folder: Path, games: int, nodes: int | None, tc: str | None, pli
     league = {
         "name": "side-by-side", "seed": seed, "players": players, "schedule": {"games": games},
         "openings": {"type": "file", "path": epd.name, "order": "sequential"},
-        "rules": {"max_moves": max_moves}, "concurrency": concurrency, "games_in_flight": 1,
+        "rules": {"max_moves": max_moves}, "concurrency": workers, "games_in_flight": games_in_flight,
     }
     path = folder / "league.yaml"
     path.write_text(yaml.safe_dump(league, sort_keys=False))
     return path, epd
+
+
+def arena_workers(concurrency: int, workers: int | None = None) -> int:
+    """``workers`` (default: :func:`split_concurrency`), checked to divide ``concurrency``."""
+    workers = workers or split_concurrency(concurrency)
+    if concurrency % workers:
+        raise ConfigError(f"--workers {workers}: must divide --concurrency {concurrency}, "
+                          "so that arena plays as many games at once as fastchess")
+    return workers
+
+
+def split_concurrency(concurrency: int, cores: int | None = None) -> int:
+    """arena's workers for ``concurrency`` games at once: the most that divide it, at most one per core.
+
+    Games beyond the cores go in flight in each worker's loop rather than
+    into more processes, as fastchess keeps them in threads of one process.
+    """
+    cores = cores or os.cpu_count() or 1
+    return max(workers for workers in range(1, min(concurrency, cores) + 1) if concurrency % workers == 0)
 
 
 def fastchess_command(binary: str, epd: Path, pgn: Path, games: int, nodes: int | None, tc: str | None,
@@ -146,9 +169,16 @@ def _timed(tool: str, command: list[str], cwd: Path) -> tuple[float, float]:
     return wall, usage.ru_utime + usage.ru_stime
 
 
+def _arena_command() -> list[str]:
+    """The ``arena`` a user runs: the console script beside this Python, else ``python -m arena``."""
+    # The script, not -m: spawned workers re-import the script's imports as their main module, a real cost.
+    script = Path(sys.executable).parent / "arena"
+    return [str(script)] if os.access(script, os.X_OK) else [sys.executable, "-m", "arena"]
+
+
 def _arena_run(league: Path, out: Path) -> Run:
     shutil.rmtree(out, ignore_errors=True)
-    wall, cpu = _timed("arena", [sys.executable, "-m", "arena", "league", str(league), "--out", str(out), "--quiet"],
+    wall, cpu = _timed("arena", [*_arena_command(), "league", str(league), "--out", str(out), "--quiet"],
                        league.parent)
     records = list(read_records(out))
     losses = sum(record.termination is Termination.TIME_FORFEIT for record in records)
@@ -178,17 +208,25 @@ def side_by_side(
     concurrency: int = 2,
     rounds: int = 3,
     progress: Callable[[str], None] = lambda message: None,
+    workers: int | None = None,
 ) -> SideBySide:
-    """Play the league ``rounds`` times with each tool, alternating which goes first."""
+    """Play the league ``rounds`` times with each tool, alternating which goes first.
+
+    Both play ``concurrency`` games at once; arena's are ``workers`` processes
+    (default: :func:`split_concurrency`) with the rest as games in flight in each.
+    """
     if games < 2 or games % 2:
         raise ConfigError(f"--games {games}: give an even number of at least 2; games are played in pairs")
+    workers = arena_workers(concurrency, workers)
     limit = f"clock {tc}" if tc else f"{nodes} nodes per move"
     setting = (f"sf-a vs sf-b, {games} games, {limit}, {plies} random opening plies as EPD, move cap {max_moves}, "
-               f"{concurrency} games at once, {rounds} alternating runs each")
+               f"{concurrency} games at once (arena: {plural(workers, 'worker')} x {concurrency // workers} in flight), "
+               f"{rounds} alternating runs each")
     result = SideBySide(setting, fastchess, clock=bool(tc))
     with tempfile.TemporaryDirectory(prefix="arena-fastchess-") as name:
         folder = Path(name)
-        league, epd = league_file(folder, games, nodes, tc, plies, seed, max_moves, concurrency)
+        league, epd = league_file(folder, games, nodes, tc, plies, seed, max_moves, workers,
+                                  concurrency // workers)
         pgn = folder / "fastchess.pgn"
         command = fastchess_command(fastchess, epd, pgn, games, nodes, tc, max_moves, concurrency)
         for number in range(rounds):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from arena.bench.fastchess import find_fastchess, format_side_by_side, side_by_side
+from arena.bench.fastchess import arena_workers, find_fastchess, format_side_by_side, side_by_side
 from arena.bench.league import format_league_bench, league_bench
 from arena.cli.options import plugin_option
 from arena.errors import ConfigError
@@ -28,13 +28,17 @@ def bench() -> None:
 @click.option("--no-fastchess", is_flag=True, help="Leave the side-by-side run out even where fastchess is found.")
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(min=1),
               help="Games at once in the side-by-side run.")
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="arena's worker processes in the side-by-side run, each with --concurrency/--workers games in "
+                   "flight (default: the most that divide --concurrency, at most one per core).")
 @click.option("--tc", default=None, metavar="BASE+INC",
               help="A clock in seconds (e.g. 10+0.1) instead of --nodes, for the side-by-side run: counts time losses.")
 @click.option("--rounds", default=3, show_default=True, type=click.IntRange(min=1),
               help="Runs of each tool in the side-by-side run, alternating.")
 @plugin_option
 @click.pass_obj
-def league(app, games, nodes, plies, seed, max_moves, fastchess_path, no_fastchess, concurrency, tc, rounds):
+def league(app, games, nodes, plies, seed, max_moves, fastchess_path, no_fastchess, concurrency, workers, tc,
+           rounds):
     """Time one Stockfish league: baseline, arena 1 and 2 workers, and arena beside fastchess.
 
     The baseline is a plain python-chess loop playing the same games. Prints
@@ -48,6 +52,7 @@ def league(app, games, nodes, plies, seed, max_moves, fastchess_path, no_fastche
     # Progress goes to stderr, so stdout holds only the figures.
     progress = lambda line: click.echo(line, err=True)  # noqa: E731
     fastchess = None if no_fastchess else find_fastchess(fastchess_path)
+    arena_workers(concurrency, workers)  # a bad split is refused before anything is played
     if tc:
         TimeControl.parse(tc)  # a bad clock is the user's error, not a temporary league file's
         if fastchess is None:
@@ -61,7 +66,7 @@ def league(app, games, nodes, plies, seed, max_moves, fastchess_path, no_fastche
                        "no side-by-side run")
         return
     result = side_by_side(fastchess, games, None if tc else nodes, tc, plies, seed, max_moves, concurrency,
-                          rounds, progress)
+                          rounds, progress, workers)
     click.echo(("\n" if not tc else "") + format_side_by_side(result))
 
 

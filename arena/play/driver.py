@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from arena.errors import raised_where
 from arena.play.game import Game
-from arena.player import Failure, MoveReply, MoveRequest, Player
+from arena.player import Failure, MoveReply, MoveRequest, Player, Submission
 
 
 def ask(player: Player, requests: list[MoveRequest]) -> list[MoveReply]:
@@ -32,25 +33,45 @@ def checked(requests: list[MoveRequest], answer: Callable[[], list[MoveReply]]) 
     return replies
 
 
-def play_step(games: list[Game]) -> list[Game]:
-    """Ask for the next moves of unfinished ``games``; returns the games that were answered.
+@dataclass(eq=False)
+class _Thinking:
+    """Games whose requests one player took by :meth:`Player.submit`, until the replies are applied."""
 
-    Of the players that answer in :meth:`Player.choose`, the one the most
-    games wait on is asked, with all their requests: always serving the
-    largest group lets games fall into step, so that with colour-swapped pairs
-    a batched player soon gets every running game at once instead of half of
-    them. Then every player that takes submissions (engines) gets all its
-    waiting games at once, and their searches run at the same time. Engines
-    come second so that no engine's clock runs while another player thinks.
+    games: list[Game]
+    requests: list[MoveRequest]
+    pending: Callable[[], list[MoveReply]]
+
+    def apply(self) -> list[Game]:
+        for game, reply in zip(self.games, checked(self.requests, self.pending)):
+            game.apply(reply)
+        return self.games
+
+
+def play_step(games: list[Game], thinking: list[_Thinking]) -> list[Game]:
+    """Move the unfinished ``games`` on; returns the games that were answered.
+
+    ``thinking`` holds the submissions still out from earlier steps (updated
+    in place). Of the players that answer in :meth:`Player.choose`, the one
+    the most games wait on is asked, with all their requests: always serving
+    the largest group lets games fall into step, so that with colour-swapped
+    pairs a batched player soon gets every running game at once instead of
+    half of them. Such a player is asked only when no submission is out, so
+    that no engine's clock runs while it thinks. Then every player that takes
+    submissions (engines) gets its waiting games, all at once if it is
+    :attr:`Player.batched`, else one submission per game, and their
+    searches run at the same time. Where every submission out is a
+    :class:`Submission` of one kind, the step ends as soon as any is done and
+    the rest keep thinking into the next step; otherwise it waits for all.
     """
+    out = {id(game) for entry in thinking for game in entry.games}
     waiting: dict[int, tuple[Player, list[Game]]] = {}
     for game in games:
-        if not game.finished:
+        if not game.finished and id(game) not in out:
             player = game.player_to_move
             waiting.setdefault(id(player), (player, []))[1].append(game)
-    if not waiting:
-        return []
     sync = [(player, group) for player, group in waiting.values() if not _submits(player)]
+    if sync and thinking:
+        return _collect(thinking, everything=True)  # the choosing player waits for a quiet table
     answered: list[Game] = []
     if sync:
         player, group = max(sync, key=lambda entry: len(entry[1]))
@@ -58,16 +79,31 @@ def play_step(games: list[Game]) -> list[Game]:
             game.apply(reply)
         answered += group
     # Submitted only now: a search starts (and its clock runs) when it is submitted.
-    submitted = []
     for player, group in waiting.values():
         if _submits(player):
-            requests = [game.request() for game in group]
-            submitted.append((group, requests, _submit(player, requests)))
-    for group, requests, pending in submitted:
-        for game, reply in zip(group, checked(requests, pending)):
-            game.apply(reply)
-        answered += group
-    return answered
+            # One submission per game unless batches are cheaper: each game goes on when its own move is in.
+            for part in [group] if player.batched else [[game] for game in group]:
+                requests = [game.request() for game in part]
+                thinking.append(_Thinking(part, requests, _submit(player, requests)))
+    if answered or not thinking:
+        return answered
+    return _collect(thinking, everything=False)
+
+
+def _collect(thinking: list[_Thinking], everything: bool) -> list[Game]:
+    """Apply the replies of the submissions that are done, after waiting for one (or for all of them)."""
+    pendings = [entry.pending for entry in thinking]
+    first = pendings[0]
+    if everything or not all(isinstance(pending, Submission) and pending.wait_any == first.wait_any
+                             for pending in pendings):
+        done = list(thinking)
+    else:
+        if not any(pending.done() for pending in pendings):
+            first.wait_any(pendings)
+        done = [entry for entry in thinking if entry.pending.done()]
+    for entry in done:
+        thinking.remove(entry)
+    return [game for entry in done for game in entry.apply()]
 
 
 def _submits(player: Player) -> bool:
@@ -106,6 +142,7 @@ class Table:
 
     def __init__(self, review: Callable[[list[Game]], None] | None = None):
         self.running: list[Game] = []
+        self._thinking: list[_Thinking] = []
         self._review = review
 
     def __len__(self) -> int:
@@ -117,7 +154,7 @@ class Table:
 
     def step(self) -> list[Game]:
         """One batch of moves (see :func:`play_step`); the games that finished, their players told."""
-        moved = play_step(self.running)
+        moved = play_step(self.running, self._thinking)
         if self._review is not None:
             self._review(moved)
         finished = [game for game in self.running if game.finished]
