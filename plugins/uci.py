@@ -21,7 +21,7 @@ no thread per engine and no thread hop per move: a batch of requests, and the
 batches of every engine player with games waiting (:meth:`UciPlayer.submit`),
 search at once. python-chess (on an asyncio loop run only then) starts each
 engine and sets its options; searches then use the engine's pipes directly,
-through one ``select`` over every search in flight (:class:`_Running`): a
+through one ``poll`` over every search in flight (:class:`_Running`): a
 move is one write (``position`` and ``go``), the reads up to ``bestmove``,
 and the search's last ``info`` line with a score, read once (:class:`_Search`).
 An event loop took two turns per read, and Stockfish writes every ``info``
@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import selectors
+import select
 import sys
 import time
 from typing import Annotated, Any, Callable
@@ -349,6 +349,7 @@ class _Search:
         self.engine, self.game_id, self.wait = engine, game_id, wait
         self.command = f"{position}\n{go}\n"
         self.buffer = b""
+        self._scored = b""  #: the last output with a score in it, until the move is in
         self.info = ""
         self.bestmove = ""
         self.sent = self.elapsed = 0.0
@@ -382,7 +383,7 @@ class _Search:
             self.failure, self.detail = failure, detail
 
     def readable(self, now: float) -> None:
-        """Read what the engine wrote and act on each complete line."""
+        """Read what the engine wrote and act on its complete lines."""
         try:
             data = os.read(self.engine.stdout, 65536)
         except BlockingIOError:
@@ -392,21 +393,26 @@ class _Search:
         if not data:
             self._fail(Failure.CRASH, self.detail or "its output ended")
             return
-        *lines, self.buffer = (self.buffer + data).split(b"\n")
-        for raw in lines:
-            line = raw.decode(errors="replace").rstrip("\r")
-            if line.startswith("info"):
-                if " score " in line:
-                    self.info = line
-            elif line.startswith("bestmove") and self.ready:
-                words = line.split()
-                self.bestmove = words[1] if len(words) > 1 else "(none)"
-                self.elapsed = now - self.sent
-                return
-            elif not self.ready and line.strip() == "readyok":
-                self.ready = True
+        data = self.buffer + data
+        end = data.rfind(b"\n") + 1
+        lines, self.buffer = data[:end], data[end:]
+        # On bytes, without splitting: this runs for every burst of 'info' lines of every search.
+        if not self.ready:
+            if b"readyok" in lines and any(line.strip() == b"readyok" for line in lines.split(b"\n")):
+                self.ready = True  # what came before (and with) readyok answers no search of this game
                 self.engine.searched_game = self.game_id
                 self._go(now)
+            return
+        best = _line_start(lines, b"bestmove")
+        if best < 0:
+            if b" score " in lines:
+                self._scored = lines  # looked at once the move is in
+            return
+        words = lines[best:lines.index(b"\n", best)].split()
+        self.bestmove = words[1].decode(errors="replace") if len(words) > 1 else "(none)"
+        self.elapsed = now - self.sent
+        self.info = _last_scored_info([self._scored, lines[:best]])
+
 
     def overdue(self, now: float) -> None:
         """Act on a passed deadline: send ``stop`` (again), or give up."""
@@ -420,24 +426,24 @@ class _Search:
 
 
 class _Running:
-    """The searches in flight in this process, read with one ``select`` per wake-up.
+    """The searches in flight in this process, read with one ``poll`` per wake-up.
 
     Waiting on some searches reads every engine in flight, so each search's
     ``bestmove`` is timed when it arrives, whichever player waits.
     """
 
     def __init__(self) -> None:
-        self.selector = selectors.DefaultSelector()
+        self.poller = select.poll()
         self.by_fd: dict[int, _Search] = {}
 
     def start(self, search: _Search) -> None:
         if not search.done:
             self.by_fd[search.engine.stdout] = search
-            self.selector.register(search.engine.stdout, selectors.EVENT_READ)
+            self.poller.register(search.engine.stdout, select.POLLIN)
 
     def _finish(self, search: _Search) -> None:
         if self.by_fd.pop(search.engine.stdout, None) is not None:
-            self.selector.unregister(search.engine.stdout)
+            self.poller.unregister(search.engine.stdout)
 
     @staticmethod
     def all_done(searches: list[_Search | MoveReply]) -> bool:
@@ -453,21 +459,52 @@ class _Running:
         self._serve(lambda: any(submission.done() for submission in submissions))
 
     def _serve(self, until: Callable[[], bool]) -> None:
-        while not until():
+        # ``until`` is asked again only when a search has finished, not at every burst of output.
+        while self.by_fd and not until():
+            self._until_one_finishes()
+
+    def _until_one_finishes(self) -> None:
+        searches = self.by_fd
+        while True:
+            finished = False
             now = time.perf_counter()
-            for search in list(self.by_fd.values()):
-                if now >= search.deadline:
-                    search.overdue(now)
-                if search.done:
-                    self._finish(search)
-            if not self.by_fd:
-                continue
-            timeout = max(0.0, min(search.deadline for search in self.by_fd.values()) - now)
-            for key, _ in self.selector.select(timeout):
-                search = self.by_fd[key.fd]
-                search.readable(time.perf_counter())
-                if search.done:
-                    self._finish(search)
+            deadline = min(search.deadline for search in searches.values())
+            if now >= deadline:
+                for search in list(searches.values()):
+                    if now >= search.deadline:
+                        search.overdue(now)
+                    if search.done:
+                        self._finish(search)
+                        finished = True
+            else:
+                for fd, _ in self.poller.poll(math.ceil((deadline - now) * 1000)):
+                    search = searches[fd]
+                    search.readable(time.perf_counter())
+                    if search.done:
+                        self._finish(search)
+                        finished = True
+            if finished:
+                return
+
+
+def _last_scored_info(chunks: list[bytes]) -> str:
+    """The last ``info`` line with a score in ``chunks`` of complete lines, or "" (``info string`` is text)."""
+    for lines in reversed(chunks):
+        at = len(lines)
+        while (at := lines.rfind(b" score ", 0, at)) >= 0:
+            start = lines.rfind(b"\n", 0, at) + 1
+            if lines.startswith(b"info", start) and not lines.startswith(b"info string", start):
+                return lines[start:lines.index(b"\n", at)].decode(errors="replace").rstrip("\r")
+            at = start
+    return ""
+
+
+def _line_start(lines: bytes, word: bytes) -> int:
+    """Where the first line of ``lines`` that starts with ``word`` starts, or -1."""
+    at = -1
+    while (at := lines.find(word, at + 1)) > 0 and lines[at - 1] != 0x0A:
+        pass
+    return at
 
 
 #: This process's searches in flight, whichever player started them.

@@ -128,6 +128,20 @@ def test_engine_move_is_legal_in_the_position_it_was_asked(plugins):
         player.close()
 
 
+def test_engine_output_read_in_pieces_keeps_the_last_scored_info_line(tmp_path, plugins):
+    # Lines split across reads, an 'info string' that mentions a score, 'bestmove' cut in two.
+    player = build_player(parse_player_spec(f"uci:command={fake_engine(tmp_path, 'chunky')},nodes=1"), plugins)
+    player.start()
+    try:
+        board = chess.Board()
+        replies = [player.choose([MoveRequest("x", board, seed=1)])[0] for _ in range(2)]
+    finally:
+        player.close()
+    for reply in replies:
+        assert reply.move == next(iter(board.legal_moves)) and reply.failure is None
+        assert reply.info == {"depth": 2, "cp": 20, "nodes": 40}
+
+
 @needs_toga2
 def test_an_engine_that_ignores_go_nodes_is_stopped_not_forfeited(plugins, capfd):
     # Toga II answers 'go nodes 5000' with an endless search; before, it lost every game on time.

@@ -7,6 +7,7 @@ Usage: faulty_uci.py MODE [N]
   slow SEC   sleep SEC seconds before every answer
   record SEC LOG  like slow, and append "PID START END" (time.time()) of every search to LOG
   loading SEC LOG  take SEC seconds to answer 'uci', and append "PID START END" of that to LOG
+  chunky     write each search's output in pieces that split lines (the scored line: depth 2, cp 20)
 """
 
 import os
@@ -53,6 +54,16 @@ for line in sys.stdin:
             continue
         if mode == "garbage":
             send("bestmove a1a1")
+            continue
+        if mode == "chunky":
+            move = next(iter(board.legal_moves)).uci()
+            pieces = ["info depth 1 score cp 10 nodes 5 pv " + move + "\ninfo dep",
+                      "th 2 seldepth 3 score cp 20 nodes 40 pv " + move + "\ninfo string the score is fine\n",
+                      "info depth 3 currmove " + move + "\nbestm", "ove " + move + "\n"]
+            for piece in pieces:
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+                time.sleep(0.02)
             continue
         if mode in ("slow", "record"):
             started = time.time()
