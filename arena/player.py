@@ -119,7 +119,6 @@ class MoveReply:
             raise ValueError(f"MoveReply failure {self.failure!r} is not one of {allowed}") from None
 
 
-
 @dataclass(eq=False)
 class Submission:
     """Work that :meth:`Player.submit` started: call it to wait for the replies.
