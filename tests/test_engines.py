@@ -190,11 +190,8 @@ def _overlapping(log) -> int:
     )
 
 
-def test_a_worker_keeps_several_engines_thinking_at_once(tmp_path):
-    # One worker, two games in flight: each game has its own engine processes, and the
-    # searches of both games (one per player, colours swapped) run at the same time.
-    log = tmp_path / "searches.log"
-    engine = fake_engine(tmp_path, "record", "0.3", str(log))
+def _two_engine_league(tmp_path, engine: str, games_in_flight: int) -> LeagueRun:
+    """A played league of 2 games, 2 moves each, between players a and b on ``engine``, in one worker."""
     league = tmp_path / "league.yaml"
     league.write_text(f"""
 seed: 1
@@ -205,10 +202,19 @@ schedule: {{games: 2}}
 openings: {{type: none}}
 rules: {{max_moves: 2}}
 concurrency: 1
-games_in_flight: 2
+games_in_flight: {games_in_flight}
 """)
     run = LeagueRun(load_league(league, out=tmp_path / "run"))
     run.play()
+    return run
+
+
+def test_a_worker_keeps_several_engines_thinking_at_once(tmp_path):
+    # One worker, two games in flight: each game has its own engine processes, and the
+    # searches of both games (one per player, colours swapped) run at the same time.
+    log = tmp_path / "searches.log"
+    engine = fake_engine(tmp_path, "record", "0.3", str(log))
+    run = _two_engine_league(tmp_path, engine, games_in_flight=2)
     assert len(run.records) == 2 and all(len(record.moves) == 4 for record in run.records)
     searches = [line.split() for line in log.read_text().splitlines()]
     assert len(searches) == 8 and len({pid for pid, _, _ in searches}) == 4  # an engine per player per game
@@ -225,19 +231,7 @@ def test_the_engines_of_a_game_load_side_by_side(tmp_path, plugins):
         assert match.names[0] != match.names[1]
     assert len(log.read_text().splitlines()) == 2 and _overlapping(log) == 1
     log.unlink()
-    league = tmp_path / "league.yaml"
-    league.write_text(f"""
-seed: 1
-players:
-  - {{type: uci, name: a, command: {engine}, nodes: 1}}
-  - {{type: uci, name: b, command: {engine}, nodes: 1}}
-schedule: {{games: 2}}
-openings: {{type: none}}
-rules: {{max_moves: 2}}
-concurrency: 1
-""")
-    run = LeagueRun(load_league(league, out=tmp_path / "run"))
-    run.play()
+    run = _two_engine_league(tmp_path, engine, games_in_flight=1)
     assert len(run.records) == 2 and run.records[0].white.info["name"] == "Faulty loading"
     assert len(log.read_text().splitlines()) == 2 and _overlapping(log) == 1  # the second game reuses them
 

@@ -26,7 +26,7 @@ import chess.pgn
 import yaml
 
 from arena.errors import ConfigError
-from arena.league.config import load_league
+from arena.league.config import load_league, machine_cores
 from arena.league.schedule import schedule_games
 from arena.league.store import read_records
 from arena.play.record import Termination
@@ -133,7 +133,7 @@ def split_concurrency(concurrency: int, cores: int | None = None) -> int:
     Games beyond the cores go in flight in each worker's loop rather than
     into more processes, as fastchess keeps them in threads of one process.
     """
-    cores = cores or os.cpu_count() or 1
+    cores = cores or machine_cores()
     return max(workers for workers in range(1, min(concurrency, cores) + 1) if concurrency % workers == 0)
 
 
