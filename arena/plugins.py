@@ -18,6 +18,7 @@ import difflib
 import importlib
 import importlib.util
 import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -77,6 +78,7 @@ class PluginRecipe:
 
     files: tuple[str, ...] = ()
     extra: tuple[tuple[str, Any], ...] = ()  #: (plugin name, module name or plugin object)
+    modules: tuple[str, ...] = ()  #: the plugin modules importable by name, which workers may import ahead
 
     def load(self) -> Plugins:
         """A fresh plugin manager with these plugins."""
@@ -246,7 +248,10 @@ def load_plugins(
         raise PluginError(
             f"plugin {pm.get_name(error.plugin)!r}: {error}; the hooks are {', '.join(hook_names())}"
         ) from error
-    recipe = PluginRecipe(_absolute(plugin_files), tuple((name, _reference(plugin)) for name, plugin in extra))
+    modules = tuple(plugin.__name__ for plugin in pm.get_plugins()
+                    if isinstance(plugin, ModuleType) and sys.modules.get(plugin.__name__) is plugin
+                    and plugin.__name__ != "__main__")
+    recipe = PluginRecipe(_absolute(plugin_files), tuple((name, _reference(plugin)) for name, plugin in extra), modules)
     return Plugins(pm, sources, recipe)
 
 
@@ -336,7 +341,7 @@ def _defined_by(function: Any, plugin: Any) -> bool:
 
 
 def _in_main_process() -> bool:
-    """False in the worker processes a league starts (``multiprocess``, spawned)."""
+    """False in the worker processes a league starts (``multiprocess``, forked from its fork server)."""
     import multiprocess
 
     return multiprocess.parent_process() is None

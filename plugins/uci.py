@@ -382,36 +382,38 @@ class _Search:
         if not self.done:
             self.failure, self.detail = failure, detail
 
-    def readable(self, now: float) -> None:
-        """Read what the engine wrote and act on its complete lines."""
+    def readable(self, now: float) -> bool:
+        """Read what the engine wrote and act on its complete lines; whether the search is done now."""
         try:
             data = os.read(self.engine.stdout, 65536)
         except BlockingIOError:
-            return
+            return False
         except OSError as error:
             data, self.detail = b"", str(error)
         if not data:
             self._fail(Failure.CRASH, self.detail or "its output ended")
-            return
-        data = self.buffer + data
-        end = data.rfind(b"\n") + 1
-        lines, self.buffer = data[:end], data[end:]
+            return True
         # On bytes, without splitting: this runs for every burst of 'info' lines of every search.
+        if self.buffer:
+            data = self.buffer + data
+        end = data.rfind(b"\n") + 1
+        lines, self.buffer = (data, b"") if end == len(data) else (data[:end], data[end:])
         if not self.ready:
             if b"readyok" in lines and any(line.strip() == b"readyok" for line in lines.split(b"\n")):
                 self.ready = True  # what came before (and with) readyok answers no search of this game
                 self.engine.searched_game = self.game_id
-                self._go(now)
-            return
-        best = _line_start(lines, b"bestmove")
+                self._go(now)  # fails the search if the engine's input is closed
+            return self.done
+        best = _line_start(lines, b"bestmove") if b"bestmove" in lines else -1
         if best < 0:
             if b" score " in lines:
                 self._scored = lines  # looked at once the move is in
-            return
+            return False
         words = lines[best:lines.index(b"\n", best)].split()
         self.bestmove = words[1].decode(errors="replace") if len(words) > 1 else "(none)"
         self.elapsed = now - self.sent
         self.info = _last_scored_info([self._scored, lines[:best]])
+        return True
 
 
     def overdue(self, now: float) -> None:
@@ -464,10 +466,11 @@ class _Running:
             self._until_one_finishes()
 
     def _until_one_finishes(self) -> None:
-        searches = self.by_fd
+        # The engines wake this loop for every line of 'info' they flush: it is kept lean.
+        searches, poll, clock = self.by_fd, self.poller.poll, time.perf_counter
         while True:
             finished = False
-            now = time.perf_counter()
+            now = clock()
             deadline = min(search.deadline for search in searches.values())
             if now >= deadline:
                 for search in list(searches.values()):
@@ -477,10 +480,9 @@ class _Running:
                         self._finish(search)
                         finished = True
             else:
-                for fd, _ in self.poller.poll(math.ceil((deadline - now) * 1000)):
+                for fd, _ in poll(math.ceil((deadline - now) * 1000)):
                     search = searches[fd]
-                    search.readable(time.perf_counter())
-                    if search.done:
+                    if search.readable(clock()):
                         self._finish(search)
                         finished = True
             if finished:

@@ -14,6 +14,7 @@ from arena.play.record import Termination
 from arena.spec import build_player, parse_player_spec
 from arena.league.config import load_league
 from arena.league.run import LeagueRun
+from arena.league.workers import start_worker_server
 from arena_engines import locate_engine
 from conftest import fake_engine
 
@@ -219,6 +220,19 @@ def test_a_worker_keeps_several_engines_thinking_at_once(tmp_path):
     searches = [line.split() for line in log.read_text().splitlines()]
     assert len(searches) == 8 and len({pid for pid, _, _ in searches}) == 4  # an engine per player per game
     assert _overlapping(log) >= 4  # each of the 4 steps ran two 0.3 s searches at once
+
+
+def test_workers_and_their_engines_see_the_leagues_environment_not_the_fork_servers(tmp_path, monkeypatch):
+    # The fork server that workers come from may have started long before, with another environment.
+    start_worker_server()
+    monkeypatch.setenv("ARENA_TEST_MARK", "set after the server started")
+    seen = tmp_path / "seen.txt"
+    engine = tmp_path / "engine"
+    engine.write_text(f'#!/bin/sh\necho "$ARENA_TEST_MARK" >> {seen}\nexec {fake_engine(tmp_path, "slow", "0")}\n')
+    engine.chmod(0o755)
+    run = _two_engine_league(tmp_path, str(engine), games_in_flight=1)
+    assert len(run.records) == 2
+    assert seen.read_text().splitlines() == ["set after the server started"] * 2  # one engine per player
 
 
 def test_the_engines_of_a_game_load_side_by_side(tmp_path, plugins):

@@ -13,6 +13,7 @@ from tqdm import tqdm
 from arena.cli.options import plugin_option
 from arena.league.config import League, load_league
 from arena.league.run import LeagueRun
+from arena.league.workers import start_worker_server, stop_worker_server
 from arena.rating.plots import import_in_background
 from arena.rating.rate import build_raters, games_of, rate_and_report, white_advantage_lines
 from arena.play.record import GameRecord
@@ -56,7 +57,13 @@ class _Leader:
 @click.pass_obj
 def league(app, league_file, out, fresh, quiet):
     """Play a league from a YAML file; run it again to resume after an interruption."""
-    run_league(load_league(league_file, app.plugins, out), fresh, quiet)
+    # The workers' fork server imports while the file is read; workers re-run
+    # this command's script, whose imports are arena.cli's.
+    start_worker_server(("arena.cli", *app.plugins.recipe.modules))
+    try:
+        run_league(load_league(league_file, app.plugins, out), fresh, quiet)
+    finally:
+        stop_worker_server()
 
 
 def run_league(spec: League, fresh: bool = False, quiet: bool = False) -> LeagueRun:
@@ -76,11 +83,18 @@ def run_league(spec: League, fresh: bool = False, quiet: bool = False) -> League
     leader = _Leader(run.records)
     progress = _progress(spec.name, total, done, leader, quiet)
 
+    slots = spec.concurrency * spec.games_in_flight
+
     def on_record(record: GameRecord) -> None:
         leader.add(record)
         progress.update()
+        if total - len(run.records) <= slots:
+            import_in_background()
 
-    import_in_background()  # the report's plotting library loads while the games play
+    # The report's plotting library loads once the last games are in flight: cores
+    # go idle then, where before it would take CPU from the engines.
+    if total - done <= slots:
+        import_in_background()
     try:
         run.play(on_record)
     except KeyboardInterrupt:

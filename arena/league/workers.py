@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Protocol
 
 import multiprocess
+import multiprocess.forkserver
 from multiprocess.connection import Connection, wait
 
 from arena.play.driver import Table
@@ -45,9 +46,13 @@ class WorkerConfig:
     adjudication: dict[str, Any] | None = None
 
 
-def _worker_main(config: WorkerConfig, conn: Connection, parent_pid: int) -> None:
+def _worker_main(config: WorkerConfig, conn: Connection, environment: dict[str, str]) -> None:
     # Ctrl-C is the parent's to handle: it stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The league's environment now, not the fork server's from when it started.
+    os.environ.clear()
+    os.environ.update(environment)
+    parent = multiprocess.parent_process()
     players: dict[str, Player] = {}
     adjudicator = None
     try:
@@ -78,7 +83,7 @@ def _worker_main(config: WorkerConfig, conn: Connection, parent_pid: int) -> Non
             # Take new games without waiting while others are running; block briefly when idle.
             while not stopping and len(table) < config.games_in_flight:
                 if not conn.poll(0 if table else 1.0):
-                    if os.getppid() != parent_pid:
+                    if parent is not None and not parent.is_alive():
                         return  # the parent is gone (killed): stop rather than play for nobody
                     break
                 task: ScheduledGame | None = conn.recv()
@@ -114,7 +119,7 @@ class _Worker:
         self.number = number
         self.conn, child = context.Pipe()
         self.process = context.Process(
-            target=_worker_main, args=(config, child, os.getpid()), name=f"arena-worker-{number}", daemon=True
+            target=_worker_main, args=(config, child, dict(os.environ)), name=f"arena-worker-{number}", daemon=True
         )
         self.process.start()
         child.close()
@@ -163,6 +168,28 @@ class FixedGames:
         return not self.games
 
 
+def start_worker_server(modules: Iterable[str] = ()) -> Any:
+    """Start the fork server league workers come from, if it is not running; returns its context.
+
+    A spawned worker imports arena, its plugins and the script that started
+    the league again (about 0.45 CPU-seconds each, taken from the engines on a
+    small machine); the fork server pays that once and forks every worker from
+    a process with no threads, engines or CUDA, which is what makes the fork
+    safe (forking the league process itself is not). ``modules`` are imported
+    there too; the server keeps the list it started with. Starting it early
+    lets it import while the league gets ready.
+    """
+    context = multiprocess.get_context("forkserver")
+    context.set_forkserver_preload([__name__, *modules])
+    multiprocess.forkserver.ensure_running()
+    return context
+
+
+def stop_worker_server() -> None:
+    """Stop the fork server and wait for it, so that its CPU time and its workers' count as this process's."""
+    multiprocess.forkserver._forkserver._stop()  # the only way to stop it; the module's own tests use it
+
+
 def run_games(
     source: GameSource,
     config: WorkerConfig,
@@ -187,7 +214,7 @@ def run_games(
     if first is None:
         return
     retry.append(first)
-    context = multiprocess.get_context("spawn")  # no fork: safe with threads, CUDA and engines
+    context = start_worker_server(config.plugins.modules)
     pool = [_Worker(context, number, config) for number in range(workers)]
     deaths = 0
     clean = False

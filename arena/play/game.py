@@ -146,14 +146,13 @@ class Game:
         self.moves.append(
             MoveRecord(
                 uci=reply.move.uci(),
-                san=self.board.san(reply.move),
+                san=self.board.san_and_push(reply.move),
                 elapsed=reply.elapsed,
                 clock=side.remaining,
                 illegal=self._illegal,
                 info=reply.info,
             )
         )
-        self.board.push(reply.move)
         self._attempt, self._illegal = 0, []
         self._check_board()
 

@@ -394,18 +394,24 @@ PLOT_MODULES = ("matplotlib.backends.backend_agg", "matplotlib.colors", "matplot
                 "matplotlib.font_manager", "matplotlib.lines", "matplotlib.patches", "matplotlib.ticker")
 
 
-def import_in_background() -> None:
-    """Import the plots' matplotlib modules on a daemon thread.
+_importing: threading.Thread | None = None
 
-    A league calls this when its games start: its process mostly waits on
-    the workers then, and the report at the end no longer waits for imports.
+
+def import_in_background() -> None:
+    """Import the plots' matplotlib modules on a daemon thread (once; later calls do nothing).
+
+    A league calls this while its last games play: its process mostly waits
+    on the workers then, and the report at the end no longer waits for imports.
     """
+    global _importing
 
     def load() -> None:
         for name in PLOT_MODULES:
             importlib.import_module(name)
 
-    threading.Thread(target=load, name="arena-plot-imports", daemon=True).start()
+    if _importing is None:
+        _importing = threading.Thread(target=load, name="arena-plot-imports", daemon=True)
+        _importing.start()
 
 
 def plot_cross_table(results: Iterable[GameResult], order: list[str], path: Path, title: str = "") -> Path:

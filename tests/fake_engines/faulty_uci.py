@@ -7,6 +7,7 @@ Usage: faulty_uci.py MODE [N]
   slow SEC   sleep SEC seconds before every answer
   record SEC LOG  like slow, and append "PID START END" (time.time()) of every search to LOG
   loading SEC LOG  take SEC seconds to answer 'uci', and append "PID START END" of that to LOG
+  busy SEC   spend SEC seconds of CPU before every answer
   chunky     write each search's output in pieces that split lines (the scored line: depth 2, cp 20)
 """
 
@@ -65,6 +66,10 @@ for line in sys.stdin:
                 sys.stdout.flush()
                 time.sleep(0.02)
             continue
+        if mode == "busy":
+            spent = time.process_time()
+            while time.process_time() - spent < arg:
+                pass
         if mode in ("slow", "record"):
             started = time.time()
             time.sleep(arg)
