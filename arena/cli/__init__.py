@@ -10,6 +10,7 @@ import click
 from arena import __version__
 from arena.errors import ArenaError
 from arena.cli.options import add_plugin_option_everywhere
+from arena.league.workers import stop_worker_server
 from arena.plugins import Plugins, load_plugins
 
 
@@ -104,3 +105,5 @@ def main(argv: list[str] | None = None) -> Any:
     except ArenaError as error:
         click.echo(f"arena: error: {error}", err=True)
         sys.exit(error.exit_code)
+    finally:
+        stop_worker_server()  # waited for: the CPU of the workers (and their engines) counts as this command's
