@@ -85,12 +85,12 @@ def run_league(spec: League, fresh: bool = False, quiet: bool = False) -> League
     def on_record(record: GameRecord) -> None:
         leader.add(record)
         progress.update()
-        if total - len(run.records) <= slots:
+        if total - len(run.records) < slots:
             import_in_background()
 
-    # The report's plotting library loads once the last games are in flight: cores
-    # go idle then, where before it would take CPU from the engines.
-    if total - done <= slots:
+    # The report's plotting library loads once fewer games are left than the league plays at once:
+    # a core goes idle then, where before it would take CPU from the engines.
+    if total - done < slots:
         import_in_background()
     try:
         run.play(on_record)
