@@ -1,5 +1,5 @@
 """``python -m arena`` runs the CLI."""
 
-from arena.cli import main
+from arena.launch import main
 
 main()

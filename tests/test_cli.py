@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
+from pathlib import Path
 
 import chess.pgn
 
+import arena.cli
+from arena import launch
+from arena.league.server import stop_worker_server
 from arena.league.store import read_records
 from conftest import TESTS, run_arena
 
@@ -257,3 +263,32 @@ def test_counts_of_one_are_singular(plugins, tmp_path):
     assert "concurrency: 1 worker x 1 game in flight" in done.stdout
     done = _invoke(plugins, "league", league_file, "--quiet", "--plugin", PLUGIN)
     assert "tiny: 2 players, 4 games; 1 worker x 1 game in flight;" in done.stdout
+
+
+# --- the arena command's launcher ---------------------------------------------------------------------------
+
+
+def _fork_servers() -> list[str]:
+    """The command lines of this process's children that are multiprocess fork servers."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # gone meanwhile
+        if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and "multiprocess.forkserver" in command:
+            found.append(command)
+    return found
+
+
+def test_the_arena_command_starts_a_leagues_worker_server_before_it_imports_the_cli(monkeypatch):
+    stop_worker_server()
+    seen = []
+    monkeypatch.setattr(arena.cli, "main", lambda: seen.append(_fork_servers()))  # what runs once the CLI is in
+    for argv in (["arena", "validate", "x.yaml"], ["arena", "league", "x.yaml"]):
+        monkeypatch.setattr(sys, "argv", argv)
+        launch.main()
+    stop_worker_server()
+    assert seen[0] == []  # only a league plays games on workers
+    assert len(seen[1]) == 1 and "arena.league.workers" in seen[1][0] and "arena_plugins.uci" in seen[1][0]

@@ -14,7 +14,7 @@ from arena.play.record import Termination
 from arena.spec import build_player, parse_player_spec
 from arena.league.config import load_league
 from arena.league.run import LeagueRun
-from arena.league.workers import start_worker_server
+from arena.league.server import start_worker_server
 from arena_engines import locate_engine
 from conftest import fake_engine
 

@@ -10,7 +10,7 @@ import click
 from arena import __version__
 from arena.errors import ArenaError
 from arena.cli.options import add_plugin_option_everywhere
-from arena.league.workers import stop_worker_server
+from arena.league.server import stop_worker_server
 from arena.plugins import Plugins, load_plugins
 
 

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from arena.cli.options import plugin_option
 from arena.league.config import League, load_league
 from arena.league.run import LeagueRun
-from arena.league.workers import start_worker_server
+from arena.league.server import start_worker_server
 from arena.rating.plots import import_in_background
 from arena.rating.rate import build_raters, games_of, rate_and_report, white_advantage_lines
 from arena.play.record import GameRecord
@@ -57,9 +57,8 @@ class _Leader:
 @click.pass_obj
 def league(app, league_file, out, fresh, quiet):
     """Play a league from a YAML file; run it again to resume after an interruption."""
-    # The workers' fork server imports while the file is read; workers re-run
-    # this command's script, whose imports are arena.cli's.
-    start_worker_server(("arena.cli", *app.plugins.recipe.modules))
+    # Unless the arena command started it already: the workers' fork server imports while the file is read.
+    start_worker_server(app.plugins.recipe.modules)
     run_league(load_league(league_file, app.plugins, out), fresh, quiet)
 
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Protocol
 
 import multiprocess
-import multiprocess.forkserver
 from multiprocess.connection import Connection, wait
 
 from arena.play.driver import Table
@@ -29,6 +28,7 @@ from arena.player import Player
 from arena.plugins import PluginRecipe
 from arena.play.record import GameRecord
 from arena.league.schedule import ScheduledGame
+from arena.league.server import start_worker_server
 from arena.spec import PlayerSpec, build_player
 
 #: Workers that may die (and be replaced) per league run before the run gives up.
@@ -166,28 +166,6 @@ class FixedGames:
 
     def done(self) -> bool:
         return not self.games
-
-
-def start_worker_server(modules: Iterable[str] = ()) -> Any:
-    """Start the fork server league workers come from, if it is not running; returns its context.
-
-    A spawned worker imports arena, its plugins and the script that started
-    the league again (about 0.45 CPU-seconds each, taken from the engines on a
-    small machine); the fork server pays that once and forks every worker from
-    a process with no threads, engines or CUDA, which is what makes the fork
-    safe (forking the league process itself is not). ``modules`` are imported
-    there too; the server keeps the list it started with. Starting it early
-    lets it import while the league gets ready.
-    """
-    context = multiprocess.get_context("forkserver")
-    context.set_forkserver_preload([__name__, *modules])
-    multiprocess.forkserver.ensure_running()
-    return context
-
-
-def stop_worker_server() -> None:
-    """Stop the fork server and wait for it, so that its CPU time and its workers' count as this process's."""
-    multiprocess.forkserver._forkserver._stop()  # the only way to stop it; the module's own tests use it
 
 
 def run_games(

@@ -1,0 +1,25 @@
+"""The ``arena`` command's entry point: what a league needs first starts before the CLI is imported.
+
+``arena league`` forks its workers from a fork server that imports arena and
+the plugins (:mod:`arena.league.server`). Started here, it imports on another
+core while this process imports the CLI, and the workers are ready sooner.
+Any other command line (a ``--plugin`` before the command included) just runs
+the CLI, whose league command starts the server itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def main() -> Any:
+    """Run the ``arena`` command line."""
+    if sys.argv[1:2] == ["league"]:
+        from arena.league.server import start_worker_server
+        from arena.plugins import entry_point_modules
+
+        start_worker_server(entry_point_modules())
+    from arena.cli import main as cli_main
+
+    return cli_main()
