@@ -21,8 +21,9 @@ def start_worker_server(modules: Iterable[str] = ()) -> Any:
     A spawned worker imports arena, its plugins and the script that started
     the league again (about 0.45 CPU-seconds each, taken from the engines on a
     small machine); the fork server pays that once and forks every worker from
-    a process with no threads, engines or CUDA, which is what makes the fork
-    safe (forking the league process itself is not). ``modules`` are imported
+    a process that runs no engines, CUDA or threads of its own (numpy's BLAS
+    stops its thread itself before a fork), which is what makes the fork safe
+    (forking the league process itself is not). ``modules`` are imported
     there too; the server keeps the list it started with. Starting it early
     lets it import while the league gets ready.
     """
