@@ -1,7 +1,7 @@
 """The ``arena`` command's entry point: what a league needs first starts before the CLI is imported.
 
-``arena league`` forks its workers from a fork server that imports arena and
-the plugins (:mod:`arena.league.server`). Started here, it imports on another
+``arena league`` forks its workers from a fork server that imports arena's
+worker code (:mod:`arena.league.server`). Started here, it imports on another
 core while this process imports the CLI, and the workers are ready sooner.
 Any other command line (a ``--plugin`` before the command included) just runs
 the CLI, whose league command starts the server itself.
@@ -17,9 +17,10 @@ def main() -> Any:
     """Run the ``arena`` command line."""
     if sys.argv[1:2] == ["league"]:
         from arena.league.server import start_worker_server
-        from arena.plugins import entry_point_modules
 
-        start_worker_server(entry_point_modules())
+        # Not the plugins' modules: the server would print the traceback of one that fails to
+        # import, where the league command says what is wrong (each worker imports its plugins).
+        start_worker_server()
     from arena.cli import main as cli_main
 
     return cli_main()

@@ -179,13 +179,6 @@ def _allow_list() -> set[str] | None:
     return {part.strip() for part in value.split(",") if part.strip()}
 
 
-def entry_point_modules() -> list[str]:
-    """The modules of the allowed entry-point plugins, by name, without importing them."""
-    allowed = _allow_list()
-    return [entry_point.module for entry_point in entry_points(group=ENTRY_POINT_GROUP)
-            if allowed is None or entry_point.name in allowed]
-
-
 def load_module_file(path: str | Path) -> ModuleType:
     """Import a Python file as a module, for plugins that are not packaged."""
     path = Path(path)

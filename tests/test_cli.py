@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import arena.cli
 from arena import launch
 from arena.league.server import stop_worker_server
 from arena.league.store import read_records
-from conftest import TESTS, run_arena
+from conftest import ROOT, TESTS, run_arena
 
 
 def test_play_writes_pgn_and_jsonl_and_prints_the_score(tmp_path):
@@ -291,4 +292,18 @@ def test_the_arena_command_starts_a_leagues_worker_server_before_it_imports_the_
         launch.main()
     stop_worker_server()
     assert seen[0] == []  # only a league plays games on workers
-    assert len(seen[1]) == 1 and "arena.league.workers" in seen[1][0] and "arena_plugins.uci" in seen[1][0]
+    assert len(seen[1]) == 1 and "arena.league.workers" in seen[1][0]
+
+
+def test_a_league_with_a_plugin_that_fails_to_import_gets_a_message_not_a_traceback(tmp_path):
+    # A package whose entry point raises as it is imported; the launcher's worker server must not import it.
+    dist = tmp_path / "broken-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[arena]\nbroken = broken_plugin\n")
+    (tmp_path / "broken_plugin.py").write_text("raise RuntimeError('boom')\n")
+    command = Path(sys.executable).parent / "arena"  # the console script, as a user runs it
+    done = subprocess.run([str(command), "league", str(ROOT / "configs" / "smoke.yaml")], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "plugin 'broken' (broken_plugin, from broken) failed to import: RuntimeError('boom')" in done.stderr
