@@ -171,7 +171,7 @@ def _timed(tool: str, command: list[str], cwd: Path) -> tuple[float, float]:
 
 def _arena_command() -> list[str]:
     """The ``arena`` a user runs: the console script beside this Python, else ``python -m arena``."""
-    # The script, not -m: workers re-run the script that started them (its imports come preloaded), as users run it.
+    # The console script, as users run it: its launcher starts the workers' server before the CLI is imported.
     script = Path(sys.executable).parent / "arena"
     return [str(script)] if os.access(script, os.X_OK) else [sys.executable, "-m", "arena"]
 
