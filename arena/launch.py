@@ -1,10 +1,11 @@
 """The ``arena`` command's entry point: what a league needs first starts before the CLI is imported.
 
-``arena league`` forks its workers from a fork server that imports arena's
-worker code (:mod:`arena.league.server`). Started here, it imports on another
-core while this process imports the CLI, and the workers are ready sooner.
-Any other command line (a ``--plugin`` before the command included) just runs
-the CLI, whose league command starts the server itself.
+``arena league`` and ``arena compare`` fork their workers from a fork server
+that imports arena's worker code (:mod:`arena.league.server`). Started here,
+it imports on another core while this process imports the CLI, and the
+workers are ready sooner. Any other command line (a ``--plugin`` before the
+command included) just runs the CLI; a league starts the server itself when
+its games start.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+#: The built-in commands that play their games on league workers.
+WORKER_COMMANDS = ("league", "compare")
+
 
 def main() -> Any:
     """Run the ``arena`` command line."""
-    if sys.argv[1:2] == ["league"]:
+    if sys.argv[1:2] and sys.argv[1] in WORKER_COMMANDS:
         from arena.league.server import start_worker_server
 
         # Not the plugins' modules: the server would print the traceback of one that fails to

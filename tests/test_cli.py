@@ -287,12 +287,13 @@ def test_the_arena_command_starts_a_leagues_worker_server_before_it_imports_the_
     stop_worker_server()
     seen = []
     monkeypatch.setattr(arena.cli, "main", lambda: seen.append(_fork_servers()))  # what runs once the CLI is in
-    for argv in (["arena", "validate", "x.yaml"], ["arena", "league", "x.yaml"]):
+    for argv in (["arena", "validate", "x.yaml"], ["arena", "league", "x.yaml"], ["arena", "compare", "a", "b"]):
         monkeypatch.setattr(sys, "argv", argv)
         launch.main()
-    stop_worker_server()
-    assert seen[0] == []  # only a league plays games on workers
-    assert len(seen[1]) == 1 and "arena.league.workers" in seen[1][0]
+        stop_worker_server()
+    assert seen[0] == []  # validating plays no games
+    for servers in seen[1:]:
+        assert len(servers) == 1 and "arena.league.workers" in servers[0]
 
 
 def test_a_league_with_a_plugin_that_fails_to_import_gets_a_message_not_a_traceback(tmp_path):
