@@ -30,6 +30,24 @@ def fake_engine(tmp_path: Path, *args: str) -> str:
     return str(script)
 
 
+def two_engine_league_file(tmp_path: Path, engine: str, max_moves: int = 2, concurrency: int = 1,
+                           games_in_flight: int = 1) -> Path:
+    """A league file of 2 games from the start position between UCI players a and b on ``engine``."""
+    league = tmp_path / "league.yaml"
+    league.write_text(f"""
+seed: 1
+players:
+  - {{type: uci, name: a, command: {engine}, nodes: 1}}
+  - {{type: uci, name: b, command: {engine}, nodes: 1}}
+schedule: {{games: 2}}
+openings: {{type: none}}
+rules: {{max_moves: {max_moves}}}
+concurrency: {concurrency}
+games_in_flight: {games_in_flight}
+""")
+    return league
+
+
 def run_arena(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the installed ``arena`` command as a user would."""
     return subprocess.run(

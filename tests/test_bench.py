@@ -16,7 +16,7 @@ from arena.errors import ConfigError
 from arena.rating.standings import pair_of
 from arena.league.config import load_league
 from arena.league.schedule import schedule_games
-from conftest import fake_engine, run_arena
+from conftest import fake_engine, run_arena, two_engine_league_file
 
 ROWS = ("baseline", "baseline 2 loops", "arena 1 worker", "arena 2 workers")
 
@@ -261,17 +261,7 @@ def test_the_arena_run_counts_the_cpu_of_its_workers_and_engines(tmp_path):
     # The workers (and so the engines) are children of arena's fork server, not of the arena
     # process: its CPU figure holds their time only if arena waits for the server before it exits.
     engine = fake_engine(tmp_path, "busy", "0.5")
-    league = tmp_path / "league.yaml"
-    league.write_text(f"""
-seed: 1
-players:
-  - {{type: uci, name: a, command: {engine}, nodes: 1}}
-  - {{type: uci, name: b, command: {engine}, nodes: 1}}
-schedule: {{games: 2}}
-openings: {{type: none}}
-rules: {{max_moves: 1}}
-concurrency: 2
-""")
+    league = two_engine_league_file(tmp_path, engine, max_moves=1, concurrency=2)
     _, cpu = side._timed("arena", [*side._arena_command(), "league", str(league), "--out", str(tmp_path / "run"),
                                    "--quiet"], tmp_path)
     assert cpu >= 4 * 0.5  # 2 games of 2 plies, each search 0.5 CPU-seconds (arena's own is about 1)

@@ -16,7 +16,7 @@ from arena.league.config import load_league
 from arena.league.run import LeagueRun
 from arena.league.server import start_worker_server
 from arena_engines import locate_engine
-from conftest import fake_engine
+from conftest import fake_engine, two_engine_league_file
 
 
 def installed(command: str) -> bool:
@@ -193,18 +193,7 @@ def _overlapping(log) -> int:
 
 def _two_engine_league(tmp_path, engine: str, games_in_flight: int) -> LeagueRun:
     """A played league of 2 games, 2 moves each, between players a and b on ``engine``, in one worker."""
-    league = tmp_path / "league.yaml"
-    league.write_text(f"""
-seed: 1
-players:
-  - {{type: uci, name: a, command: {engine}, nodes: 1}}
-  - {{type: uci, name: b, command: {engine}, nodes: 1}}
-schedule: {{games: 2}}
-openings: {{type: none}}
-rules: {{max_moves: 2}}
-concurrency: 1
-games_in_flight: {games_in_flight}
-""")
+    league = two_engine_league_file(tmp_path, engine, games_in_flight=games_in_flight)
     run = LeagueRun(load_league(league, out=tmp_path / "run"))
     run.play()
     return run
