@@ -394,17 +394,16 @@ class _Search:
             self._fail(Failure.CRASH, self.detail or "its output ended")
             return True
         # On bytes, without splitting: this runs for every burst of 'info' lines of every search.
-        if self.buffer:
-            data = self.buffer + data
+        data = self.buffer + data
         end = data.rfind(b"\n") + 1
-        lines, self.buffer = (data, b"") if end == len(data) else (data[:end], data[end:])
+        lines, self.buffer = data[:end], data[end:]
         if not self.ready:
             if b"readyok" in lines and any(line.strip() == b"readyok" for line in lines.split(b"\n")):
                 self.ready = True  # what came before (and with) readyok answers no search of this game
                 self.engine.searched_game = self.game_id
                 self._go(now)  # fails the search if the engine's input is closed
             return self.done
-        best = _line_start(lines, b"bestmove") if b"bestmove" in lines else -1
+        best = _line_start(lines, b"bestmove")
         if best < 0:
             if b" score " in lines:
                 self._scored = lines  # looked at once the move is in
