@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,ray]'
 	# Bytecode now, as a wheel install would: an editable install leaves it to the first run, and where
 	# PYTHONDONTWRITEBYTECODE is set, every process (each league worker) would compile arena again.
 	$(BIN)/python -m compileall -q arena plugins engines >/dev/null

@@ -46,6 +46,16 @@ def register_raters(register: Callable[[str, Any], None]) -> None:
 
 
 @hookspec
+def register_executors(register: Callable[[str, type], None]) -> None:
+    """Register where leagues can play: ``register(name, ExecutorClass)``.
+
+    ``ExecutorClass`` subclasses ``arena.league.executor.Executor``; its
+    keyword-only constructor arguments are the options of a league's
+    ``executor:`` section (``executor: {type: ray, workers: 16}``).
+    """
+
+
+@hookspec
 def register_trainers(register: Callable[[str, Any], None]) -> None:
     """Register training recipes: ``register(name, trainer)``."""
 

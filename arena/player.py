@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Mapping
 
 import chess
 
@@ -173,6 +173,17 @@ class Player:
         requests on (a wrapper) should return its inner player's answer.
         """
         return type(self).choose is not Player.choose
+
+    def resources(self, cluster: Mapping[str, float]) -> dict[str, float]:
+        """What a worker that plays this player needs of its machine: ``{"CPU": 1}`` by default.
+
+        ``cluster`` is what the machines a league may use have in all (Ray's
+        names: ``{"CPU": 64, "GPU": 8}``), so a model can ask for a GPU
+        (``{"CPU": 1, "GPU": 1}``) only where there is one. An executor that
+        places workers on machines (``ray``) gives each worker the most that
+        any player of the league asks for; the ``local`` one does not ask.
+        """
+        return {"CPU": 1.0}
 
     def default_name(self) -> str | None:
         """A readable name derived from the options (e.g. ``stockfish-skill3``), or None.

@@ -37,6 +37,7 @@ REGISTRATION_HOOKS = {
     "register_players": "players",
     "register_raters": "raters",
     "register_trainers": "trainers",
+    "register_executors": "executors",
 }
 
 hookimpl = pluggy.HookimplMarker("arena")
@@ -65,6 +66,7 @@ class PluginInfo:
     players: list[str] = field(default_factory=list)
     raters: list[str] = field(default_factory=list)
     trainers: list[str] = field(default_factory=list)
+    executors: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class Plugins:
         self.players: dict[str, type] = {}
         self.raters: dict[str, Any] = {}
         self.trainers: dict[str, Any] = {}
+        self.executors: dict[str, type] = {}
         self._owners: dict[tuple[str, str], str] = {}
         for hook_name, kind in REGISTRATION_HOOKS.items():
             self._collect(hook_name, kind)
@@ -155,7 +158,7 @@ class Plugins:
                 raise PluginError(f"plugin {plugin!r} failed in {hook_name}: {error!r}") from error
 
     def owner(self, kind: str, name: str) -> str:
-        """The plugin that registered ``name`` among ``kind`` ('players', 'raters', 'trainers')."""
+        """The plugin that registered ``name`` among ``kind`` ('players', 'raters', 'trainers', 'executors')."""
         return self._owners[kind, name]
 
     def info(self) -> list[PluginInfo]:

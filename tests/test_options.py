@@ -266,4 +266,4 @@ def test_plugins_options_lists_every_type_with_type_default_and_help(plugins):
     epsilon = next(line for line in done.output.splitlines() if line.split()[0] == "epsilon")
     assert "a probability from 0 to 1" in epsilon and "required" in epsilon
     done = CliRunner().invoke(cli, ["plugins", "--options", "stockfsh"], obj=plugins)
-    assert isinstance(done.exception, ConfigError) and "no player or rater type 'stockfsh'" in str(done.exception)
+    assert isinstance(done.exception, ConfigError) and "no player, rater or executor type 'stockfsh'" in str(done.exception)

@@ -152,6 +152,7 @@ def test_separately_installed_plugin_package(tmp_path):
         "players": ["greedy"],
         "raters": [],
         "trainers": [],
+        "executors": [],
     }
     out = tmp_path / "run"
     played = run_arena("play", "greedy:greed=0.9", "random", "--games", "2", "--seed", "4", "--out", str(out), env=env)
@@ -163,7 +164,7 @@ def test_separately_installed_plugin_package(tmp_path):
 def test_every_hook_is_documented_in_the_readme():
     readme = (TESTS.parent / "README.md").read_text()
     hooks = [name for name in dir(arena.hookspecs) if hasattr(getattr(arena.hookspecs, name), "arena_spec")]
-    assert len(hooks) == 7
+    assert len(hooks) == 8
     for name in hooks:
         parameters = ", ".join(inspect.signature(getattr(arena.hookspecs, name)).parameters)
         heading = f"### `{name}({parameters})`"

@@ -65,6 +65,9 @@ COMMANDS: dict[str, RunBy | NotRun] = {
     "make test": NotRun("run the test suite"),
     "arena validate configs/smoke.yaml": RunBy(SMOKE),
     "arena league configs/smoke.yaml": RunBy(SMOKE),
+    "arena league configs/smoke.yaml --executor ray": RunBy(
+        "tests/test_ray.py::test_the_smoke_league_on_a_local_ray_plays_the_same_games_as_local_workers",
+        replaced=("configs/smoke.yaml",)),
     "arena compare stockfish:nodes=400 stockfish:nodes=25 --sprt elo0=0,elo1=100 --max-games 400 --max-moves 80 "
     "--concurrency 2 --out results/sf-nodes": RunBy(
         "tests/test_compare.py::test_a_compare_of_two_node_budgets_stops_with_h1_long_before_its_cap",

@@ -53,13 +53,17 @@ class _Leader:
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder [default: the file's out, or results/NAME].")
 @click.option("--fresh", is_flag=True, help="Move games already in the run folder aside and start again.")
 @click.option("--quiet", is_flag=True, help="No progress bar (or, without a terminal, no progress lines).")
+@click.option("--executor", metavar="TYPE",
+              help="Where the games are played: local or ray (or a plugin's) [default: the file's executor, "
+                   "or local].")
 @plugin_option
 @click.pass_obj
-def league(app, league_file, out, fresh, quiet):
+def league(app, league_file, out, fresh, quiet, executor):
     """Play a league from a YAML file; run it again to resume after an interruption."""
-    # Unless the arena command started it already: the workers' fork server imports while the file is read.
-    start_worker_server(app.plugins.recipe.modules)
-    run_league(load_league(league_file, app.plugins, out), fresh, quiet)
+    if executor in (None, "local"):
+        # Unless the arena command started it already: the workers' fork server imports while the file is read.
+        start_worker_server(app.plugins.recipe.modules)
+    run_league(load_league(league_file, app.plugins, out, executor), fresh, quiet)
 
 
 def run_league(spec: League, fresh: bool = False, quiet: bool = False) -> LeagueRun:

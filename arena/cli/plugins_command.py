@@ -13,7 +13,7 @@ from arena.errors import ConfigError
 from arena.options import expected, options_model
 
 #: The kinds of registered types built from options.
-OPTION_KINDS = ("players", "raters")
+OPTION_KINDS = ("players", "raters", "executors")
 
 
 @click.command()
@@ -34,14 +34,14 @@ def plugins(app, as_json, options_of):
     for info in infos:
         click.echo(f"{info.name} {info.version or ''}".rstrip() + f"  ({info.source})")
         click.echo(f"  hooks: {', '.join(info.hooks) or 'none'}")
-        for kind in ("players", "raters", "trainers"):
+        for kind in ("players", "raters", "trainers", "executors"):
             names = getattr(info, kind)
             if names:
                 click.echo(f"  {kind}: {', '.join(sorted(names))}")
 
 
 def option_table(plugins: Any, name: str = "") -> list[dict[str, Any]]:
-    """Each player and rater type (or only those called ``name``) with its plugin and options."""
+    """Each player, rater and executor type (or only those called ``name``) with its plugin and options."""
     types = [
         {"kind": kind[:-1], "name": type_name, "plugin": plugins.owner(kind, type_name), "options": [
             {"name": option, "type": expected(field), "required": field.is_required(),
@@ -54,7 +54,7 @@ def option_table(plugins: Any, name: str = "") -> list[dict[str, Any]]:
     ]
     if not types:
         known = sorted(type_name for kind in OPTION_KINDS for type_name in getattr(plugins, kind))
-        raise ConfigError(f"--options: no player or rater type {name!r}; known types: {', '.join(known)}")
+        raise ConfigError(f"--options: no player, rater or executor type {name!r}; known types: {', '.join(known)}")
     return types
 
 

@@ -65,6 +65,8 @@ class LeagueKeys:
     )
     anchors: Any = None  #: player ratings held fixed, e.g. {stockfish-skill1: 1554}
     stop: Any = None  #: end early: sprt {elo0, elo1} per pairing, precision (+-Elo) per challenger, max_games
+    #: where the games are played: local (worker processes here) or a plugin's, e.g. {type: ray, workers: 16}
+    executor: Any = "local"
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ class League:
     raters: tuple[Any, ...] = ("glicko2",)  #: rater specs as written: 'glicko2' or {type: ..., options}
     anchors: dict[str, float] = field(default_factory=dict)  #: besides the anchors presets carry
     stop: StopRule | None = None  #: when the league ends before its schedule is played out
+    #: where the games are played, checked but not built (:func:`arena.league.executor.build_executor`)
+    executor: PlayerSpec = PlayerSpec("local")
     text: str = ""  #: the file as read, copied into the run folder
 
     def describe_concurrency(self) -> str:
@@ -142,12 +146,19 @@ def default_concurrency() -> int:
     return max(1, min(machine_cores(), MAX_DEFAULT_WORKERS))
 
 
-def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Path | None = None) -> League:
-    """Read and validate a league file; ``out`` (relative to the current directory) overrides its run folder."""
+def load_league(path: str | Path, plugins: Plugins | None = None, out: str | Path | None = None,
+                executor: str | None = None) -> League:
+    """Read and validate a league file.
+
+    ``out`` (relative to the current directory) overrides its run folder and
+    ``executor`` its executor's type (``--executor ray``; the file's options
+    for it are kept when the type is the file's).
+    """
     path = Path(path)
     data, text = read_yaml(path, "league file")
     base = Base.of_file(path, "league file")
-    return league_from_mapping(data, str(path), base, plugins, out, text, default_name=path.stem)
+    return league_from_mapping(data, str(path), base, plugins, out, text, default_name=path.stem,
+                               executor=executor)
 
 
 def league_from_mapping(
@@ -158,6 +169,7 @@ def league_from_mapping(
     out: str | Path | None = None,
     text: str | None = None,
     default_name: str = "league",
+    executor: str | None = None,
 ) -> League:
     """Validate a league given as a mapping (a league file's content, or a section of a study).
 
@@ -195,6 +207,10 @@ def league_from_mapping(
     from arena.rating.rate import build_raters
 
     build_raters(keys.raters, plugins, source)  # checks types and options now, not after the games
+    from arena.league.executor import build_executor, executor_spec
+
+    executor_used = executor_spec(keys.executor, source, executor)
+    build_executor(executor_used, plugins)  # checked now; built again, and opened, when the games start
     return League(
         name=name,
         source=source,
@@ -216,6 +232,7 @@ def league_from_mapping(
         raters=keys.raters,
         anchors=_anchors(keys.anchors, source, {spec.name for spec in players}),
         stop=load_stop(keys.stop, source),
+        executor=executor_used,
         text=text,
         plugins=plugins,
     )

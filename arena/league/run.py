@@ -14,9 +14,11 @@ from arena.league.config import League
 from arena.league.manifest import MANIFEST_NAME, Manifest
 from arena.play.record import GameRecord
 from arena.league.store import JSONL_NAME, PGN_NAME, ResultsWriter, recover_records
-from arena.league.workers import FixedGames, GameSource, WorkerConfig, run_games
+from arena.league.executor import FixedGames, GameSource, build_executor, run_games
+from arena.league.workers import WorkerConfig
 from arena.league.schedule import ScheduledGame, pairings, schedule_games
 from arena.league.stopping import StopPlan
+from arena.spec import build_player
 
 LEAGUE_COPY = "league.yaml"
 
@@ -116,6 +118,7 @@ def league_facts(league: League, scheduled: int) -> dict[str, Any]:
         "anchors": league.anchors,
         "concurrency": league.concurrency,
         "games_in_flight": league.games_in_flight,
+        "executor": {"type": league.executor.type, **league.executor.options},
     }
 
 
@@ -172,11 +175,13 @@ class LeagueRun:
 
         try:
             with ResultsWriter(league.out, append=True) as writer:
+                ran_on: dict[str, list[str]] = manifest.run.setdefault("ran_on", {})
 
-                def finished(record: GameRecord) -> None:
+                def finished(record: GameRecord, where: str) -> None:
                     nonlocal played
                     writer.write(record)
                     self.records.append(record)
+                    ran_on.setdefault(where, []).append(record.game_id)
                     if self.plan is not None:
                         self.plan.record(record)
                     played += 1
@@ -191,8 +196,15 @@ class LeagueRun:
                     adjudication=league.adjudication,
                 )
                 source: GameSource = self.plan or FixedGames(self.missing)
-                workers = min(league.concurrency, max(1, len(self.missing)))
-                run_games(source, config, workers, finished, record_player)
+                executor = build_executor(league.executor, league.plugins)
+                try:
+                    executor.open(config, [build_player(spec, league.plugins) for spec in league.players])
+                    manifest.run["executor"] = executor.describe()
+                    workers = executor.workers(league.concurrency, written=not league.concurrency_default)
+                    workers = min(workers, max(1, len(self.missing)))
+                    run_games(source, executor, workers, league.games_in_flight, finished, record_player)
+                finally:
+                    executor.close()
             status = "completed"
             if self.plan is not None:
                 manifest.data["stopped"] = self.plan.summary()

@@ -1,38 +1,35 @@
-"""Play a league's games on worker processes; only this (parent) process writes results.
+"""What a league's worker does, wherever it runs, and the ``local`` executor: worker processes on this machine.
 
-Each worker builds its own plugins and players from picklable specs and plays
-several games at once, so requests for one batched player from concurrent
-games reach it as one batch. Every worker talks to the parent over a pipe of
-its own: a worker that dies takes nothing down with it, and its games in
-flight are played again (from their seed, so the same games) on a new worker.
+A worker builds its own plugins and players from picklable specs and plays
+several games at once (:func:`serve`), so requests for one batched player
+from concurrent games reach it as one batch. A local worker is a process
+forked from the fork server (:mod:`arena.league.server`), with a pipe of its
+own to the league's process: one that dies takes nothing down with it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
 import traceback
-from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Protocol
 
 import multiprocess
 from multiprocess.connection import Connection, wait
 
+from arena.errors import ArenaError
+from arena.league.executor import Executor, Message, Worker
+from arena.league.schedule import ScheduledGame
+from arena.league.server import start_worker_server
 from arena.play.driver import Table
-from arena.errors import ArenaError, WorkerFailed
 from arena.play.game import GameRules
 from arena.play.match import make_side, new_game
 from arena.player import Player
 from arena.plugins import PluginRecipe
-from arena.play.record import GameRecord
-from arena.league.schedule import ScheduledGame
-from arena.league.server import start_worker_server
 from arena.spec import PlayerSpec, build_player
-
-#: Workers that may die (and be replaced) per league run before the run gives up.
-MAX_WORKER_DEATHS = 10
 
 
 @dataclass(frozen=True)
@@ -46,13 +43,25 @@ class WorkerConfig:
     adjudication: dict[str, Any] | None = None
 
 
-def _worker_main(config: WorkerConfig, conn: Connection, environment: dict[str, str]) -> None:
-    # Ctrl-C is the parent's to handle: it stops the workers itself.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # The league's environment now, not the fork server's from when it started.
-    os.environ.clear()
-    os.environ.update(environment)
-    parent = multiprocess.parent_process()
+class Channel(Protocol):
+    """A worker's end of its connection to the league: a pipe's end has these, as does a Ray actor's queue pair."""
+
+    def poll(self, timeout: float) -> bool:
+        """Whether a game (or the None that ends the games) can be received within ``timeout`` seconds."""
+
+    def recv(self) -> ScheduledGame | None: ...
+
+    def send(self, message: Message) -> None: ...
+
+
+def serve(config: WorkerConfig, channel: Channel, league_alive: Callable[[], bool] = lambda: True) -> None:
+    """Play the games that come over ``channel`` until a None comes and they are finished.
+
+    Sends ``("player", name, description)`` for each player as it starts,
+    ``("record", json_text)`` for each finished game and ``("error", text)``
+    for what stops the league. Returns early when ``league_alive()`` turns
+    false: nobody waits for its games.
+    """
     players: dict[str, Player] = {}
     adjudicator = None
     try:
@@ -74,7 +83,7 @@ def _worker_main(config: WorkerConfig, conn: Connection, environment: dict[str, 
                     players[name] = player
                     started.append(name)
             for name in started:
-                conn.send(("player", name, players[name].describe()))
+                channel.send(("player", name, players[name].describe()))
             return [players[spec.name or spec.type] for spec in specs]
 
         table = Table(review=adjudicator.review if adjudicator is not None else None)
@@ -82,11 +91,11 @@ def _worker_main(config: WorkerConfig, conn: Connection, environment: dict[str, 
         while table or not stopping:
             # Take new games without waiting while others are running; block briefly when idle.
             while not stopping and len(table) < config.games_in_flight:
-                if not conn.poll(0 if table else 1.0):
-                    if parent is not None and not parent.is_alive():
-                        return  # the parent is gone (killed): stop rather than play for nobody
+                if not channel.poll(0 if table else 1.0):
+                    if not league_alive():
+                        return  # the league is gone (killed): stop rather than play for nobody
                     break
-                task: ScheduledGame | None = conn.recv()
+                task = channel.recv()
                 if task is None:
                     stopping = True
                     break
@@ -97,13 +106,13 @@ def _worker_main(config: WorkerConfig, conn: Connection, environment: dict[str, 
             if table:
                 for game in table.step():
                     # As JSON text: multiprocess pickles with dill, in Python, which costs more than the game's bookkeeping.
-                    conn.send(("record", json.dumps(game.record().to_dict(), separators=(",", ":"))))
+                    channel.send(("record", json.dumps(game.record().to_dict(), separators=(",", ":"))))
     except ArenaError as error:
-        conn.send(("error", str(error)))
+        channel.send(("error", str(error)))
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
-        pass  # the parent went away or stopped us
+        pass  # the league went away or stopped us
     except Exception:
-        conn.send(("error", f"worker crashed:\n{traceback.format_exc()}"))
+        channel.send(("error", f"worker crashed:\n{traceback.format_exc()}"))
     finally:
         for player in players.values():
             try:
@@ -114,150 +123,72 @@ def _worker_main(config: WorkerConfig, conn: Connection, environment: dict[str, 
             adjudicator.close()
 
 
-class _Worker:
+def _process_main(config: WorkerConfig, conn: Connection, environment: dict[str, str]) -> None:
+    # Ctrl-C is the league's to handle: it stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The league's environment now, not the fork server's from when it started.
+    os.environ.clear()
+    os.environ.update(environment)
+    parent = multiprocess.parent_process()
+    serve(config, conn, lambda: parent is None or parent.is_alive())
+
+
+class _LocalWorker(Worker):
+    """A worker process forked from the fork server, with a pipe to the league."""
+
     def __init__(self, context: Any, number: int, config: WorkerConfig):
-        self.number = number
+        super().__init__(number)
+        self.where = platform.node()
         self.conn, child = context.Pipe()
         self.process = context.Process(
-            target=_worker_main, args=(config, child, dict(os.environ)), name=f"arena-worker-{number}", daemon=True
+            target=_process_main, args=(config, child, dict(os.environ)), name=f"arena-worker-{number}", daemon=True
         )
         self.process.start()
         child.close()
-        self.assigned: dict[str, ScheduledGame] = {}
 
-    def send(self, task: ScheduledGame | None) -> None:
-        self.conn.send(task)
-        if task is not None:
-            self.assigned[task.game_id] = task
-
-    def ask_to_stop(self) -> None:
-        """Tell the worker no games are coming: it finishes, closes its players and exits."""
+    def deliver(self, game: ScheduledGame | None) -> None:
         try:
-            self.conn.send(None)
+            self.conn.send(game)
         except (OSError, ValueError):
-            pass
+            if game is not None:
+                raise
 
-    def join(self, timeout: float) -> None:
-        """Wait for the worker to exit; kill it after ``timeout`` seconds."""
+    def stop(self, timeout: float) -> None:
         self.process.join(timeout)
+        self.kill()
+
+    def kill(self) -> None:
         if self.process.is_alive():
             self.process.kill()
-            self.process.join()
+        self.process.join()
 
 
-class GameSource(Protocol):
-    """Where the games to play come from: a fixed list, or a stopping rule choosing as results come in."""
+class LocalExecutor(Executor):
+    """``local``: worker processes on this machine, as many as the league's ``concurrency``."""
 
-    def take(self) -> ScheduledGame | None:
-        """The next game, or None when there is none now (wait for results) or ever (see :meth:`done`)."""
+    def open(self, config: WorkerConfig, players: list[Player]) -> None:
+        self.config = config
+        self.context = start_worker_server(config.plugins.modules)
 
-    def done(self) -> bool:
-        """No more games will come."""
+    def start_worker(self, number: int) -> Worker:
+        return _LocalWorker(self.context, number, self.config)
 
-
-class FixedGames:
-    """A game source that hands out a fixed list of games in order."""
-
-    def __init__(self, games: Iterable[ScheduledGame]):
-        self.games = deque(games)
-
-    def take(self) -> ScheduledGame | None:
-        return self.games.popleft() if self.games else None
-
-    def done(self) -> bool:
-        return not self.games
-
-
-def run_games(
-    source: GameSource,
-    config: WorkerConfig,
-    workers: int,
-    on_record: Callable[[GameRecord], None],
-    on_player: Callable[[str, dict[str, Any]], None] = lambda name, info: None,
-) -> None:
-    """Play the games of ``source`` on ``workers`` processes, calling ``on_record`` here as each finishes.
-
-    ``on_record`` runs before the source is asked for more, so a source that
-    chooses games by results sees every finished game first. Stops everything
-    and raises :class:`WorkerFailed` when a worker reports an error (a player
-    that cannot be built or started, a crash of the worker's own code). On any
-    exception, Ctrl-C included, the workers are killed.
-    """
-    retry: deque[ScheduledGame] = deque()  # games of workers that died, played again first
-
-    def next_game() -> ScheduledGame | None:
-        return retry.popleft() if retry else source.take()
-
-    first = next_game()
-    if first is None:
-        return
-    retry.append(first)
-    context = start_worker_server(config.plugins.modules)
-    pool = [_Worker(context, number, config) for number in range(workers)]
-    deaths = 0
-    clean = False
-    try:
-        while True:
-            for worker in pool:
-                # One game more than it plays at once, so a worker never waits for the next one.
-                while len(worker.assigned) < config.games_in_flight + 1:
-                    game = next_game()
-                    if game is None:
-                        break
-                    worker.send(game)
-            if not any(worker.assigned for worker in pool):
-                if source.done() and not retry:
-                    break
-                raise RuntimeError("the game source is waiting on results while no game is being played")
-            by_handle = {worker.conn: worker for worker in pool}
-            by_handle.update({worker.process.sentinel: worker for worker in pool})
-            for handle in wait(list(by_handle), timeout=5.0):
-                worker = by_handle[handle]
-                if worker not in pool:
-                    continue  # already replaced in this pass
-                if handle is worker.conn:
-                    try:
-                        message = worker.conn.recv()
-                    except Exception:  # EOF, or a message cut short by the worker's death
-                        message = None
-                    if message is not None:
-                        _handle(message, worker, on_record, on_player)
-                        continue
-                if worker.process.is_alive() and handle is worker.process.sentinel:
-                    continue
-                # The worker died: play its games again on a new one.
-                worker.process.kill()
-                worker.process.join()
-                deaths += 1
-                if deaths > MAX_WORKER_DEATHS:
-                    raise WorkerFailed(f"{deaths} worker processes died; the last exit code was {worker.process.exitcode}")
-                retry.extendleft(reversed(list(worker.assigned.values())))
-                pool[pool.index(worker)] = _Worker(context, worker.number, config)
-        clean = True
-    finally:
-        if clean:
-            for worker in pool:  # all at once: each closes its engines while the others do
-                worker.ask_to_stop()
-            for worker in pool:
-                worker.join(timeout=30)
-        else:
-            for worker in pool:
-                worker.process.kill()
-                worker.process.join()
-
-
-def _handle(
-    message: tuple,
-    worker: _Worker,
-    on_record: Callable[[GameRecord], None],
-    on_player: Callable[[str, dict[str, Any]], None],
-) -> None:
-    kind = message[0]
-    if kind == "record":
-        record = GameRecord.from_dict(json.loads(message[1]))
-        worker.assigned.pop(record.game_id, None)
-        on_record(record)
-    elif kind == "player":
-        on_player(message[1], message[2])
-    elif kind == "error":
-        raise WorkerFailed(message[1])
+    def wait(self, workers: list[Worker], timeout: float) -> list[tuple[Worker, list[Message] | None]]:
+        local = [worker for worker in workers if isinstance(worker, _LocalWorker)]
+        ready = set(wait([handle for worker in local for handle in (worker.conn, worker.process.sentinel)],
+                         timeout=timeout))
+        news: list[tuple[Worker, list[Message] | None]] = []
+        for worker in local:
+            alive = worker.process.sentinel not in ready
+            if worker.conn not in ready and alive:
+                continue
+            messages = []
+            try:  # what a worker sent before it died still counts
+                while worker.conn.poll(0):
+                    messages.append(worker.conn.recv())
+            except Exception:  # EOF, or a message cut short by the worker's death
+                alive = False
+            news.append((worker, messages))
+            if not alive:
+                news.append((worker, None))
+        return news

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Mapping
 
 import chess
 from pydantic import Field
@@ -84,6 +84,11 @@ class TransformerPlayer(Player):
         check_file(checkpoint)
         self.model: Any = None
         self.session: Any = None
+
+    def resources(self, cluster: Mapping[str, float]) -> dict[str, float]:
+        # A GPU where it would run on one: device=cuda, or auto on a cluster that has GPUs.
+        gpu = self.device_option.startswith("cuda") or (self.device_option == "auto" and cluster.get("GPU", 0) > 0)
+        return {"CPU": 1.0, "GPU": 1.0} if gpu else {"CPU": 1.0}
 
     def default_name(self) -> str:
         return os.path.splitext(os.path.basename(self.checkpoint))[0]

@@ -1,0 +1,267 @@
+"""The ``ray`` executor: a league's workers as Ray actors, on this machine or across a cluster.
+
+::
+
+    pip install 'arena-chess[ray]'
+    arena league configs/smoke.yaml --executor ray            # starts a local Ray for the league
+    RAY_ADDRESS=auto arena league paper.yaml --executor ray   # joins the cluster 'ray start --head' runs
+
+or, in the league file, ``executor: {type: ray, address: auto, workers: 16}``.
+
+Each actor is a worker like a local process (:func:`arena.league.workers.serve`
+on a thread of its own, fed and read through two queues), so it builds its
+own plugins and players, plays several games at once and batches requests
+for a batched player. The league's process stays the only writer of
+results: it long-polls every actor for its messages. An actor that dies, or
+whose machine goes away, has its games in flight played again elsewhere from
+their seeds, the same games; a replacement actor takes games once Ray has
+placed it. Each actor asks Ray for the most any player of the league needs
+(:meth:`arena.Player.resources`: a model asks for a GPU where the cluster has
+one), unless ``num_cpus``/``num_gpus`` say otherwise.
+
+Every machine needs arena (with the league's plugins) installed and the
+files the league names (engines, checkpoints, openings) at the same paths.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import threading
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from arena import hookimpl
+from arena.errors import ConfigError
+from arena.league.config import machine_cores
+from arena.league.executor import Executor, Message, Worker
+from arena.league.schedule import ScheduledGame
+from arena.league.workers import WorkerConfig, serve
+from arena.options import checked_options
+from arena.player import Player
+
+INSTALL_HINT = "the ray executor needs Ray, which is not installed: pip install 'arena-chess[ray]'"
+#: Seconds an actor holds the league's request for messages when it has none (a long poll).
+POLL_SECONDS = 1.0
+#: Calls an actor serves at once: the league's poll, games given to it, and its stop.
+ACTOR_CONCURRENCY = 4
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError(INSTALL_HINT) from None
+    return ray
+
+
+class _Queues:
+    """The actor's end of the league's connection (a :class:`arena.league.workers.Channel`), as two queues."""
+
+    _EMPTY = object()
+
+    def __init__(self) -> None:
+        self.inbox: queue.Queue = queue.Queue()
+        self.outbox: queue.Queue = queue.Queue()
+        self._next: Any = self._EMPTY
+
+    def poll(self, timeout: float) -> bool:
+        if self._next is self._EMPTY:
+            try:
+                self._next = self.inbox.get(timeout=timeout) if timeout > 0 else self.inbox.get_nowait()
+            except queue.Empty:
+                return False
+        return True
+
+    def recv(self) -> ScheduledGame | None:
+        item, self._next = (self.inbox.get() if self._next is self._EMPTY else self._next), self._EMPTY
+        return item
+
+    def send(self, message: Message) -> None:
+        self.outbox.put(message)
+
+
+class LeagueActor:
+    """One worker on a Ray node: :func:`serve` on its own thread, fed by :meth:`give`, read by :meth:`messages`."""
+
+    def __init__(self, config: WorkerConfig):
+        self.queues = _Queues()
+        self.thread = threading.Thread(target=serve, args=(config, self.queues), name="arena-worker", daemon=True)
+        self.thread.start()
+
+    def where(self) -> str:
+        """The node this actor runs on: its address and the start of Ray's node id."""
+        ray = _ray()
+        return f"{ray.util.get_node_ip_address()} node {ray.get_runtime_context().get_node_id()[:12]}"
+
+    def give(self, game: ScheduledGame | None) -> None:
+        self.queues.inbox.put(game)
+
+    def messages(self, timeout: float) -> list[Message] | None:
+        """What the worker sent since the last call, waiting up to ``timeout`` seconds for the first.
+
+        None once the worker has stopped and everything it sent was taken.
+        """
+        try:
+            taken = [self.queues.outbox.get(timeout=timeout)]
+        except queue.Empty:
+            return [] if self.thread.is_alive() or not self.queues.outbox.empty() else None
+        while True:
+            try:
+                taken.append(self.queues.outbox.get_nowait())
+            except queue.Empty:
+                return taken
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the worker to finish; whether it has."""
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+
+class _RayWorker(Worker):
+    """The league's handle on one actor: its pending poll, and where it runs once Ray has placed it."""
+
+    def __init__(self, actor_class: Any, number: int, config: WorkerConfig):
+        super().__init__(number)
+        self.actor = actor_class.remote(config)
+        self.placed = self.actor.where.remote()  #: resolves once the actor runs
+        self.poll = self.actor.messages.remote(POLL_SECONDS)
+        self._ready = False
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    def deliver(self, game: ScheduledGame | None) -> None:
+        self.actor.give.remote(game)
+
+    def stop(self, timeout: float) -> None:
+        ray = _ray()
+        if not self._ready:  # never placed (no machine had room): nothing to wait for
+            self.kill()
+            return
+        try:
+            ray.get(self.actor.join.remote(timeout), timeout=timeout + 5)
+        except Exception:
+            pass  # dead or stuck: killed below either way
+        self.kill()
+
+    def kill(self) -> None:
+        try:
+            _ray().kill(self.actor, no_restart=True)
+        except Exception:
+            pass  # already gone
+
+
+@checked_options
+class RayExecutor(Executor):
+    """``ray``: the league's workers are Ray actors."""
+
+    def __init__(
+        self,
+        *,
+        address: Annotated[str | None, Field(description="the Ray cluster: auto, HOST:PORT or ray://...; "
+                                                         "default: RAY_ADDRESS, else a local Ray")] = None,
+        workers: Annotated[int | None, Field(ge=1, description="actors to start; default: the league's "
+                                                               "concurrency if it sets one, else as many "
+                                                               "as the cluster has room for")] = None,
+        num_cpus: Annotated[float | None, Field(ge=0, description="CPUs per actor; default: the most "
+                                                                  "a player asks for (1)")] = None,
+        num_gpus: Annotated[float | None, Field(ge=0, description="GPUs per actor; default: 1 when a model "
+                                                                  "would run on a GPU, else 0")] = None,
+    ) -> None:
+        self.address, self.workers_option = address, workers
+        self.num_cpus, self.num_gpus = num_cpus, num_gpus
+        self._started_ray = False
+        self.per_actor: dict[str, float] = {}
+
+    def open(self, config: WorkerConfig, players: list[Player]) -> None:
+        ray = _ray()
+        if not ray.is_initialized():
+            import logging
+
+            if self.address is None and "RAY_ADDRESS" not in os.environ:
+                ray.init(num_cpus=machine_cores(), include_dashboard=False, logging_level=logging.WARNING)
+            else:
+                ray.init(address=self.address, logging_level=logging.WARNING)
+            self._started_ray = True
+        self.cluster = {name: float(amount) for name, amount in ray.cluster_resources().items()}
+        need: dict[str, float] = {}
+        for player in players:
+            for name, amount in player.resources(self.cluster).items():
+                need[name] = max(need.get(name, 0.0), float(amount))
+        cpus, gpus = need.pop("CPU", 1.0), need.pop("GPU", 0.0)
+        cpus = cpus if self.num_cpus is None else self.num_cpus
+        gpus = gpus if self.num_gpus is None else self.num_gpus
+        self.per_actor = {"CPU": cpus, **({"GPU": gpus} if gpus else {}), **need}
+        short = [name for name, amount in self.per_actor.items() if amount > self.cluster.get(name, 0.0)]
+        if short:
+            has = ", ".join(f"{name} {self.cluster.get(name, 0):g}" for name in short)
+            raise ConfigError(
+                f"executor ray: each worker needs {self._needs()}, but the Ray cluster has {has} in all; "
+                f"add machines that have it, or set the executor's num_cpus/num_gpus (a model: device=cpu)")
+        self.actor_class = ray.remote(LeagueActor).options(
+            num_cpus=cpus, num_gpus=gpus, resources=need or None, max_concurrency=ACTOR_CONCURRENCY)
+        self.config = config
+
+    def _needs(self) -> str:
+        return ", ".join(f"{amount:g} {name}" for name, amount in self.per_actor.items())
+
+    def workers(self, concurrency: int, written: bool) -> int:
+        if self.workers_option is not None:
+            return self.workers_option
+        if written:
+            return concurrency
+        fits = [math.floor(self.cluster.get(name, 0.0) / amount) for name, amount in self.per_actor.items() if amount]
+        return max(1, min(fits, default=concurrency))
+
+    def start_worker(self, number: int) -> Worker:
+        return _RayWorker(self.actor_class, number, self.config)
+
+    def wait(self, workers: list[Worker], timeout: float) -> list[tuple[Worker, list[Message] | None]]:
+        ray = _ray()
+        refs: dict[Any, _RayWorker] = {}
+        for worker in workers:
+            assert isinstance(worker, _RayWorker)
+            refs[worker.poll] = worker
+            if not worker.ready:
+                refs[worker.placed] = worker
+        ready, _ = ray.wait(list(refs), num_returns=1, timeout=timeout)
+        if ready:  # and everything else that is in by now
+            ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=0)
+        news: list[tuple[Worker, list[Message] | None]] = []
+        for ref in ready:
+            worker = refs[ref]
+            try:
+                value = ray.get(ref)
+            except ray.exceptions.RayError:  # the actor died, or its node went away
+                news.append((worker, None))
+                continue
+            if ref is worker.placed:
+                worker.where, worker._ready = value, True
+                news.append((worker, []))
+            elif value is None:
+                news.append((worker, None))  # its worker stopped without being told to (an error came first)
+            else:
+                worker.poll = worker.actor.messages.remote(POLL_SECONDS)
+                news.append((worker, value))
+        return news
+
+    def close(self) -> None:
+        if self._started_ray:
+            _ray().shutdown()
+            self._started_ray = False
+
+    def describe(self) -> dict[str, Any]:
+        ray = _ray()
+        nodes = [node for node in ray.nodes() if node.get("Alive")]
+        return {"type": "ray", "address": self.address or os.environ.get("RAY_ADDRESS") or "local",
+                "nodes": len(nodes), "cluster": self.cluster, "per_worker": self.per_actor}
+
+
+@hookimpl
+def register_executors(register: Any) -> None:
+    register("ray", RayExecutor)
+
