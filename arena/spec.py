@@ -42,6 +42,8 @@ class PlayerSpec:
     #: What relative path options are relative to: the folder of the file that
     #: wrote them, or None for the command line (the current directory, values kept as typed).
     base: Base | None = None
+    #: What a worker playing it needs (``resources: {GPU: 1}``), where the spec says; else the player's own answer.
+    resources: dict[str, float] | None = None
 
     def describe(self) -> str:
         """The spec as it would be typed: ``type:key=value,...``."""
@@ -97,7 +99,7 @@ def parse_player_spec(text: str, base: Base | None = None) -> PlayerSpec:
             target = target.setdefault(parent, {})
         target[leaf] = _scalar(value.strip())
     name = options.pop("name", None)
-    return PlayerSpec(type_name, options, None if name is None else str(name), base=base)
+    return with_resources(PlayerSpec(type_name, options, None if name is None else str(name), base=base))
 
 
 def load_player_file(path: str | Path, base: Base | None = None) -> PlayerSpec:
@@ -111,7 +113,22 @@ def load_player_file(path: str | Path, base: Base | None = None) -> PlayerSpec:
     if not full.is_file():
         raise ConfigError(f"player file {where.missing(path, full)}")
     data, _ = read_yaml(full, "player file")
-    return spec_from_mapping(data, str(path) if base is None else str(full), Base.of_file(full, "player file"))
+    spec = spec_from_mapping(data, str(path) if base is None else str(full), Base.of_file(full, "player file"))
+    return with_resources(spec)
+
+
+def with_resources(spec: PlayerSpec) -> PlayerSpec:
+    """The spec with its ``resources`` (what a worker playing it needs, not a player option) checked and set apart."""
+    if "resources" not in spec.options:
+        return spec
+    options = dict(spec.options)
+    value = options.pop("resources")
+    if not isinstance(value, dict) or not value or not all(
+            isinstance(amount, (int, float)) and not isinstance(amount, bool) and amount >= 0
+            for amount in value.values()):
+        raise ConfigError(f"{spec.source}: resources: {value!r} must map resource names to amounts, "
+                          f"e.g. {{GPU: 1}} or {{CPU: 2, GPU: 0.5}}")
+    return replace(spec, options=options, resources={str(name): float(amount) for name, amount in value.items()})
 
 
 def spec_from_mapping(data: Any, source: str, base: Base | None = None) -> PlayerSpec:

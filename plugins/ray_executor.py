@@ -16,8 +16,9 @@ results: it long-polls every actor for its messages. An actor that dies, or
 whose machine goes away, has its games in flight played again elsewhere from
 their seeds, the same games; a replacement actor takes games once Ray has
 placed it. Each actor asks Ray for the most any player of the league needs
-(:meth:`arena.Player.resources`: a model asks for a GPU where the cluster has
-one), unless ``num_cpus``/``num_gpus`` say otherwise.
+(a player entry's ``resources:``, else :meth:`arena.Player.resources`: a model
+asks for a GPU where the cluster has one), unless ``num_cpus``/``num_gpus``
+say otherwise.
 
 Every machine needs arena (with the league's plugins) installed and the
 files the league names (engines, checkpoints, openings) at the same paths.
@@ -25,11 +26,13 @@ files the league names (engines, checkpoints, openings) at the same paths.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import math
 import os
 import queue
 import threading
-from typing import Annotated, Any
+from typing import Annotated, Any, Callable, Iterator, Mapping
 
 from pydantic import Field
 
@@ -40,11 +43,11 @@ from arena.league.executor import Executor, Message, Worker
 from arena.league.schedule import ScheduledGame
 from arena.league.workers import WorkerConfig, serve
 from arena.options import checked_options
-from arena.player import Player
 
 INSTALL_HINT = "the ray executor needs Ray, which is not installed: pip install 'arena-chess[ray]'"
-#: Seconds an actor holds the league's request for messages when it has none (a long poll).
-POLL_SECONDS = 1.0
+#: Seconds an actor holds the league's request for messages while it has none (a long poll: it answers as soon
+#: as it has one, so this bounds only the idle calls, which 1000 actors would otherwise make many of).
+POLL_SECONDS = 30.0
 #: Calls an actor serves at once: the league's poll, games given to it, and its stop.
 ACTOR_CONCURRENCY = 4
 
@@ -172,26 +175,40 @@ class RayExecutor(Executor):
         num_gpus: Annotated[float | None, Field(ge=0, description="GPUs per actor; default: 1 when a model "
                                                                   "would run on a GPU, else 0")] = None,
     ) -> None:
+        if importlib.util.find_spec("ray") is None:  # said when the league is read, not once it starts
+            raise ConfigError(INSTALL_HINT)
         self.address, self.workers_option = address, workers
         self.num_cpus, self.num_gpus = num_cpus, num_gpus
         self._started_ray = False
         self.per_actor: dict[str, float] = {}
 
-    def open(self, config: WorkerConfig, players: list[Player]) -> None:
+    def _connect(self) -> bool:
+        """Join the cluster (or start a local Ray) unless this process has; whether it did."""
         ray = _ray()
-        if not ray.is_initialized():
-            import logging
+        if ray.is_initialized():
+            return False
+        import logging
 
-            if self.address is None and "RAY_ADDRESS" not in os.environ:
-                ray.init(num_cpus=machine_cores(), include_dashboard=False, logging_level=logging.WARNING)
-            else:
-                ray.init(address=self.address, logging_level=logging.WARNING)
-            self._started_ray = True
+        if self.address is None and "RAY_ADDRESS" not in os.environ:
+            ray.init(num_cpus=machine_cores(), include_dashboard=False, logging_level=logging.WARNING)
+        else:
+            ray.init(address=self.address, logging_level=logging.WARNING)
+        return True
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        started = self._connect()
+        try:
+            yield
+        finally:
+            if started:
+                _ray().shutdown()
+
+    def open(self, config: WorkerConfig, needs: Callable[[Mapping[str, float]], dict[str, float]]) -> None:
+        ray = _ray()
+        self._started_ray = self._connect()
         self.cluster = {name: float(amount) for name, amount in ray.cluster_resources().items()}
-        need: dict[str, float] = {}
-        for player in players:
-            for name, amount in player.resources(self.cluster).items():
-                need[name] = max(need.get(name, 0.0), float(amount))
+        need = dict(needs(self.cluster))
         cpus, gpus = need.pop("CPU", 1.0), need.pop("GPU", 0.0)
         cpus = cpus if self.num_cpus is None else self.num_cpus
         gpus = gpus if self.num_gpus is None else self.num_gpus
@@ -239,7 +256,7 @@ class RayExecutor(Executor):
             except ray.exceptions.RayError:  # the actor died, or its node went away
                 news.append((worker, None))
                 continue
-            if ref is worker.placed:
+            if ref == worker.placed:
                 worker.where, worker._ready = value, True
                 news.append((worker, []))
             elif value is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,22 @@ def run_arena(*args: str, env: dict[str, str] | None = None, cwd: Path | None = 
         cwd=cwd,
         timeout=600,
     )
+
+
+def league_process(path: Path, out: Path, *extra: str) -> subprocess.Popen:
+    """``arena league PATH --out OUT --quiet EXTRA...`` as a process of its own (to be killed)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "arena", "league", str(path), "--out", str(out), "--quiet", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def wait_for_games(jsonl: Path, count: int, process: subprocess.Popen) -> None:
+    """Wait until ``jsonl`` holds ``count`` games, failing if the process ends first or two minutes pass."""
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if jsonl.exists() and len(jsonl.read_text().splitlines()) >= count:
+            return
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    raise AssertionError("the league made no progress")

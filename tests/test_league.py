@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -20,7 +17,7 @@ from arena.league.run import LeagueRun
 from arena.play.record import Termination
 from arena.league.store import read_records
 from arena.league.schedule import schedule_games
-from conftest import TESTS, run_arena
+from conftest import TESTS, league_process, run_arena, wait_for_games
 
 ROOT = TESTS.parent
 
@@ -200,23 +197,6 @@ def test_resume_plays_only_missing_games_and_refuses_a_changed_league(tmp_path, 
     assert len(list(league.out.glob("previous-*/games.jsonl"))) == 1
 
 
-def _league_process(path: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "arena", "league", str(path), "--out", str(out), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-
-
-def _wait_for_games(jsonl: Path, count: int, process: subprocess.Popen) -> None:
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if jsonl.exists() and len(jsonl.read_text().splitlines()) >= count:
-            return
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.05)
-    raise AssertionError("the league made no progress")
-
-
 SLOW = """
 seed: 9
 concurrency: 2
@@ -233,8 +213,8 @@ schedule: {games: 6}
 def test_sigkill_of_the_league_loses_no_game_and_duplicates_none(tmp_path):
     path = write(tmp_path, SLOW)
     out = tmp_path / "run"
-    process = _league_process(path, out)
-    _wait_for_games(out / "games.jsonl", 3, process)
+    process = league_process(path, out)
+    wait_for_games(out / "games.jsonl", 3, process)
     process.kill()
     process.wait()
     before = _moves(out)
@@ -265,8 +245,8 @@ def _workers_of(pid: int) -> list[int]:
 def test_a_worker_killed_mid_run_has_its_games_played_again(tmp_path):
     path = write(tmp_path, SLOW)
     out = tmp_path / "run"
-    process = _league_process(path, out)
-    _wait_for_games(out / "games.jsonl", 2, process)
+    process = league_process(path, out)
+    wait_for_games(out / "games.jsonl", 2, process)
     workers = _workers_of(process.pid)
     assert workers, "no worker processes found"
     os.kill(workers[0], signal.SIGKILL)

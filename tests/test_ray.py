@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import ray
 import yaml
 
@@ -14,7 +18,8 @@ from arena import ConfigError
 from arena.league.config import load_league
 from arena.league.run import LeagueRun
 from arena.league.store import read_records
-from conftest import TESTS
+from arena.spec import build_player
+from conftest import TESTS, league_process, run_arena, wait_for_games
 
 ROOT = TESTS.parent
 
@@ -143,3 +148,162 @@ def test_a_worker_that_needs_more_than_the_cluster_has_is_a_clear_error(tmp_path
     assert isinstance(done.exception, ConfigError), done.output
     assert "each worker needs 1 CPU, 1 GPU, but the Ray cluster has GPU 0 in all" in str(done.exception)
     assert not ray.is_initialized()  # the Ray started for the league is shut down again
+
+
+def test_without_ray_installed_the_ray_executor_says_how_to_install_it(tmp_path, plugins, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # what 'import ray' meets where the extra is not installed
+    path = tmp_path / "league.yaml"
+    path.write_text(SLOW)
+    done = _invoke(plugins, "league", path, "--executor", "ray", "--out", tmp_path / "run", "--quiet")
+    assert isinstance(done.exception, ConfigError), done.output
+    assert "executor 'ray': the ray executor needs Ray, which is not installed: pip install 'arena-chess[ray]'" \
+        in str(done.exception)
+    assert not (tmp_path / "run").exists()  # refused as the file was read
+
+
+def test_validate_names_the_executor_and_the_command_line_overrides_the_files(tmp_path, plugins):
+    path = tmp_path / "league.yaml"
+    path.write_text(SLOW + "executor: {type: ray, address: auto, workers: 16}\n")
+    done = _invoke(plugins, "validate", path)
+    assert done.exit_code == 0 and "executor: ray:address=auto,workers=16" in done.output
+    assert load_league(path, plugins, executor="local").executor.describe() == "local"
+    assert load_league(path, plugins, executor="ray").executor.options == {"address": "auto", "workers": 16}
+
+
+@pytest.mark.parametrize("section, message", [
+    ("executor: nope", "unknown executor type 'nope'; known types: local, ray"),
+    ("executor: {type: ray, workers: 0}", "option workers=0 must be"),
+    ("executor: {type: ray, adress: auto}", "executor 'ray' has no option 'adress' (did you mean 'address'?)"),
+    ("executor: 3", "executor: 3 is not an executor; write its type (executor: ray)"),
+])
+def test_a_bad_executor_section_is_refused_with_the_key_and_a_fix(tmp_path, plugins, section, message):
+    path = tmp_path / "league.yaml"
+    path.write_text(SLOW + section + "\n")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_league(path, plugins)
+
+
+def test_bench_league_on_ray_prints_its_runs_beside_local_and_the_ratio(plugins):
+    done = _invoke(plugins, "bench", "league", "--executor", "ray", "--games", "2", "--nodes", "50",
+                   "--rounds", "1", "--max-moves", "20")
+    assert done.exit_code == 0, (done.output, done.exception)
+    rows = [line.split() for line in done.output.splitlines() if line.startswith(("local 1", "ray 1"))]
+    assert [row[:3] for row in rows] == [["local", "1", "2"], ["ray", "1", "2"]] and rows[0][3] == rows[1][3]
+    assert re.search(r"ray vs local, median games/s: \d+\.\d\dx  \(target: >= 0\.9x: (met|NOT met)\)", done.output)
+    assert re.search(r"ray's runtime: started in \d+\.\d s, stopped in \d+\.\d s", done.output)
+    assert not ray.is_initialized()
+
+
+def test_killing_a_league_on_ray_loses_no_finished_game_and_the_rerun_completes_it(tmp_path):
+    path = tmp_path / "league.yaml"
+    path.write_text(SLOW)
+    out = tmp_path / "run"
+    process = league_process(path, out, "--executor", "ray")
+    wait_for_games(out / "games.jsonl", 2, process)
+    process.kill()
+    process.wait()
+    before = _moves(out)
+    assert 2 <= len(before) < 12
+    done = run_arena("league", str(path), "--out", str(out), "--quiet", "--executor", "ray")
+    assert done.returncode == 0, done.stderr
+    assert f"{len(before)} already played" in done.stdout
+    ids = _game_ids(out)
+    assert len(ids) == len(set(ids)) == 12
+    after = _moves(out)
+    assert all(after[game_id] == moves for game_id, moves in before.items())
+
+
+def test_ctrl_c_of_a_league_on_ray_saves_its_games_and_says_how_to_resume(tmp_path):
+    path = tmp_path / "league.yaml"
+    path.write_text(SLOW)
+    out = tmp_path / "run"
+    # In a session of its own, so that SIGINT reaches the whole group, Ray's processes too, as a terminal's Ctrl-C does.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "arena", "league", str(path), "--out", str(out), "--executor", "ray"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    wait_for_games(out / "games.jsonl", 2, process)
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    saved = len(_game_ids(out))
+    assert f"interrupted: {saved} of 12 games are saved; run the same command to resume" in stdout
+    assert "Traceback" not in stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["runs"][-1]["status"] == "interrupted" and manifest["runs"][-1]["games_played"] == saved
+
+
+def test_a_model_asks_for_a_gpu_per_worker_where_the_cluster_has_one(tmp_path, plugins, monkeypatch):
+    from ray.cluster_utils import Cluster
+
+    path = tmp_path / "league.yaml"
+    path.write_text(f"""
+seed: 4
+players:
+  - {{type: transformer, checkpoint: {ROOT / 'models' / 'transcendence-tiny.pt'}, temperature: 0.5}}
+  - type: random
+schedule: {{games: 4}}
+rules: {{max_moves: 8}}
+executor: ray
+""")
+    league = load_league(path, plugins, out=tmp_path / "run")
+    # A GPU as Ray counts them (torch finds none here), on a cluster the league joins through RAY_ADDRESS.
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "num_gpus": 1})
+    address = cluster.address
+    try:
+        monkeypatch.setenv("RAY_ADDRESS", address)
+        LeagueRun(league).play()
+        assert not ray.is_initialized()  # it left the cluster it joined
+    finally:
+        cluster.shutdown()
+    run = json.loads((league.out / "manifest.json").read_text())["runs"][-1]
+    assert run["executor"]["address"] == address and run["executor"]["per_worker"] == {"CPU": 1.0, "GPU": 1.0}
+    assert run["workers"] == 1  # one GPU: one worker, where the two cores would take two
+    assert len(_game_ids(league.out)) == 4
+    model = build_player(league.players[0], plugins)
+    assert model.resources({"CPU": 2.0}) == {"CPU": 1.0}  # no GPU in the cluster: none asked for
+
+
+def test_a_players_resources_entry_decides_what_each_actor_asks_for(tmp_path, plugins):
+    path = tmp_path / "league.yaml"
+    path.write_text("""
+seed: 4
+players:
+  - {type: random, name: heavy, resources: {CPU: 2}}
+  - type: random
+schedule: {games: 4}
+rules: {max_moves: 8}
+executor: ray
+""")
+    league = load_league(path, plugins, out=tmp_path / "run")
+    assert league.players[0].resources == {"CPU": 2.0} and "resources" not in league.players[0].options
+    LeagueRun(league).play()
+    run = json.loads((league.out / "manifest.json").read_text())["runs"][-1]
+    assert run["executor"]["per_worker"] == {"CPU": 2.0} and run["workers"] == 1  # two cores: room for one
+    assert len(_game_ids(league.out)) == 4
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(path.read_text().replace("{CPU: 2}", "{CPU: lots}"))
+    with pytest.raises(ConfigError, match=re.escape("players[0]: resources: {'CPU': 'lots'} must map resource "
+                                                    "names to amounts, e.g. {GPU: 1}")):
+        load_league(bad, plugins)
+
+
+def test_an_actor_batches_a_batched_players_requests_and_loads_the_leagues_plugin_files(tmp_path, plugins):
+    log = tmp_path / "batches.log"
+    path = tmp_path / "league.yaml"
+    path.write_text(f"""
+plugins: [{TESTS / 'local_plugins' / 'batch_recorder.py'}]
+concurrency: 1
+games_in_flight: 6
+players:
+  - type: batch_recorder
+    log: {log}
+  - type: random
+schedule: {{games: 12}}
+rules: {{max_moves: 30}}
+executor: ray
+""")
+    league = load_league(path, plugins, out=tmp_path / "run")
+    LeagueRun(league).play()
+    sizes = [int(line) for line in log.read_text().split()]
+    assert max(sizes) == 6 and sum(sizes) >= 12 * 15
+    assert len(_game_ids(league.out)) == 12

@@ -102,6 +102,8 @@ COMMANDS: dict[str, RunBy | NotRun] = {
     "arena bench transformer": RunBy(HERE + "test_bench_transformer_runs_small"),
     "arena bench transformer --size small --rounds 2 --paper-moves 1 --games 1,2": RunBy(
         HERE + "test_bench_transformer_runs_small"),
+    "arena bench league --executor ray": RunBy(
+        "tests/test_ray.py::test_bench_league_on_ray_prints_its_runs_beside_local_and_the_ratio"),
     "arena bench league": RunBy("tests/test_bench.py::test_bench_league_prints_three_rows_and_the_ratios"),
     "arena plugins --options": RunBy(
         "tests/test_options.py::test_plugins_options_lists_every_type_with_type_default_and_help"),

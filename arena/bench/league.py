@@ -144,7 +144,7 @@ def league_yaml(games: int, nodes: int, opening_plies: int, seed: int, max_moves
     return yaml.safe_dump(league, sort_keys=False)
 
 
-def _check(games: int, nodes: int, opening_plies: int, max_moves: int) -> None:
+def check_league_bench(games: int, nodes: int, opening_plies: int, max_moves: int) -> None:
     # The league would refuse these too, but naming a temporary file the user never wrote.
     if games < 2 or games % 2:
         raise ConfigError(
@@ -169,7 +169,7 @@ def league_bench(
     Everything is written into a temporary folder that is removed afterwards.
     ``progress`` is told, in words, which run starts next.
     """
-    _check(games, nodes, opening_plies, max_moves)
+    check_league_bench(games, nodes, opening_plies, max_moves)
     with tempfile.TemporaryDirectory(prefix="arena-bench-") as folder:
         root = Path(folder)
         league_file = root / "bench.yaml"

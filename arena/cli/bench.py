@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from arena.bench.executors import executor_bench, format_executor_bench
 from arena.bench.fastchess import arena_workers, find_fastchess, format_side_by_side, side_by_side
 from arena.bench.league import format_league_bench, league_bench
 from arena.cli.options import plugin_option
@@ -35,10 +36,13 @@ def bench() -> None:
               help="A clock in seconds (e.g. 10+0.1) instead of --nodes, for the side-by-side run: counts time losses.")
 @click.option("--rounds", default=3, show_default=True, type=click.IntRange(min=1),
               help="Runs of each tool in the side-by-side run, alternating.")
+@click.option("--executor", default=None, metavar="TYPE",
+              help="Instead: the league on this executor (e.g. ray) beside local workers, at 2 workers each "
+                   "(or --workers), --rounds alternating runs.")
 @plugin_option
 @click.pass_obj
 def league(app, games, nodes, plies, seed, max_moves, fastchess_path, no_fastchess, concurrency, workers, tc,
-           rounds):
+           rounds, executor):
     """Time one Stockfish league: baseline, arena 1 and 2 workers, and arena beside fastchess.
 
     The baseline is a plain python-chess loop playing the same games. Prints
@@ -46,11 +50,18 @@ def league(app, games, nodes, plies, seed, max_moves, fastchess_path, no_fastche
     engines, and the ratios between the runs. Where a fastchess binary is
     found, both tools then play the same league (openings as EPD, nodes or a
     clock, move cap, games at once) as a user runs them, alternately, and the
-    medians' games/s, CPU seconds and time losses are compared. Compare
-    ratios, not absolute speeds: they come from the same run on the same machine.
+    medians' games/s, CPU seconds and time losses are compared. With
+    --executor, the league is played on that executor and on local workers
+    instead, alternately. Compare ratios, not absolute speeds: they come from
+    the same run on the same machine.
     """
     # Progress goes to stderr, so stdout holds only the figures.
     progress = lambda line: click.echo(line, err=True)  # noqa: E731
+    if executor is not None:
+        bench = executor_bench(executor, games, nodes, plies, seed, max_moves, workers or 2, rounds,
+                               app.plugins, progress)
+        click.echo(format_executor_bench(bench))
+        return
     fastchess = None if no_fastchess else find_fastchess(fastchess_path)
     arena_workers(concurrency, workers)  # a bad split is refused before anything is played
     if tc:

@@ -229,6 +229,7 @@ def validate(app, league_file):
                f"{plural(len(games), 'game')}")
     click.echo(f"openings: {spec.openings.describe()}")
     click.echo(f"concurrency: {spec.describe_concurrency()}")
+    click.echo(f"executor: {spec.executor.describe()}")
     click.echo(f"raters: {', '.join(map(str, spec.raters))}")
     if spec.stop is not None:
         rule = ", ".join(f"{key} {value}" for key, value in spec.stop.describe().items() if value is not None)

@@ -29,7 +29,7 @@ from arena.options import Wording, read_keys
 from arena.player import Player
 from arena.plugins import Plugins, load_plugins
 from arena.spec import PlayerSpec, build_player, is_player_file, parse_player_spec, \
-    resolve_spec
+    resolve_spec, with_resources
 from arena.league.stopping import StopRule, load_stop
 from arena.yaml_checks import Base, key_error, listed, mapping, read_yaml
 from arena.wording import plural
@@ -337,7 +337,7 @@ def _entry_spec(entry: Any, source: str, key: str, base: Base) -> PlayerSpec:
                                      "or a player file or spec as text, e.g. players/sf.yaml or 'stockfish:skill=3'")
     options = {k: v for k, v in entry.items() if k not in ("type", "name")}
     name = entry.get("name")
-    return PlayerSpec(str(entry["type"]), options, None if name is None else str(name), where, base)
+    return with_resources(PlayerSpec(str(entry["type"]), options, None if name is None else str(name), where, base))
 
 
 def _sweep(template: PlayerSpec, source: str, key: str, plugins: Plugins) -> list[tuple[PlayerSpec, Player]]:

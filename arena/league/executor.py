@@ -16,17 +16,17 @@ a league's ``executor:`` section may set, checked as a player's are.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from abc import ABC, abstractmethod
 from collections import deque
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol
 
 from arena.errors import ConfigError, WorkerFailed
 from arena.league.schedule import ScheduledGame
 from arena.play.record import GameRecord
-from arena.player import Player
 from arena.plugins import Plugins
-from arena.spec import PlayerSpec, build_registered, parse_player_spec, spec_from_mapping
+from arena.spec import PlayerSpec, build_player, build_registered, parse_player_spec, spec_from_mapping
 
 #: Workers that may die (and be replaced) per league run before the run gives up.
 MAX_WORKER_DEATHS = 10
@@ -79,11 +79,12 @@ class Executor(ABC):
     :meth:`close` once after the last one ends, whatever happened between.
     """
 
-    def open(self, config: Any, players: list[Player]) -> None:
+    def open(self, config: Any, needs: Callable[[Mapping[str, float]], dict[str, float]]) -> None:
         """Get ready to start workers with ``config`` (an :class:`arena.league.workers.WorkerConfig`).
 
-        ``players`` are the league's players, built but not started: an
-        executor may ask them what a worker needs (:meth:`Player.resources`).
+        ``needs(cluster)`` says what one worker needs to play any game of the
+        league, given what the machines have in all (see :func:`worker_needs`);
+        an executor that places workers on machines asks it.
         """
 
     def workers(self, concurrency: int, written: bool) -> int:
@@ -104,6 +105,11 @@ class Executor(ABC):
 
     def close(self) -> None:
         """Release what :meth:`open` took (a Ray this executor started)."""
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Keep what the workers run on (a local Ray) up for several leagues: their runs then start none."""
+        yield
 
     def describe(self) -> dict[str, Any]:
         """Facts for the manifest: where the league ran."""
@@ -128,6 +134,20 @@ def executor_spec(value: Any, source: str, override: str | None = None) -> Playe
     if override is not None and override != spec.type:
         spec = PlayerSpec(override, {}, None, f"--executor {override}")
     return spec
+
+
+def worker_needs(specs: Iterable[PlayerSpec], plugins: Plugins, cluster: Mapping[str, float]) -> dict[str, float]:
+    """What a worker needs to play any of these players' games: per resource, the most any of them asks for.
+
+    A spec's ``resources:`` where it has one, else :meth:`Player.resources`
+    of the player it builds (given the ``cluster``'s totals).
+    """
+    needs: dict[str, float] = {}
+    for spec in specs:
+        asked = spec.resources if spec.resources is not None else build_player(spec, plugins).resources(cluster)
+        for name, amount in asked.items():
+            needs[name] = max(needs.get(name, 0.0), float(amount))
+    return needs
 
 
 def build_executor(spec: PlayerSpec, plugins: Plugins) -> Executor:

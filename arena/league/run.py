@@ -14,11 +14,10 @@ from arena.league.config import League
 from arena.league.manifest import MANIFEST_NAME, Manifest
 from arena.play.record import GameRecord
 from arena.league.store import JSONL_NAME, PGN_NAME, ResultsWriter, recover_records
-from arena.league.executor import FixedGames, GameSource, build_executor, run_games
+from arena.league.executor import FixedGames, GameSource, build_executor, run_games, worker_needs
 from arena.league.workers import WorkerConfig
 from arena.league.schedule import ScheduledGame, pairings, schedule_games
 from arena.league.stopping import StopPlan
-from arena.spec import build_player
 
 LEAGUE_COPY = "league.yaml"
 
@@ -198,10 +197,10 @@ class LeagueRun:
                 source: GameSource = self.plan or FixedGames(self.missing)
                 executor = build_executor(league.executor, league.plugins)
                 try:
-                    executor.open(config, [build_player(spec, league.plugins) for spec in league.players])
+                    executor.open(config, lambda cluster: worker_needs(league.players, league.plugins, cluster))
                     manifest.run["executor"] = executor.describe()
                     workers = executor.workers(league.concurrency, written=not league.concurrency_default)
-                    workers = min(workers, max(1, len(self.missing)))
+                    workers = manifest.run["workers"] = min(workers, max(1, len(self.missing)))
                     run_games(source, executor, workers, league.games_in_flight, finished, record_player)
                 finally:
                     executor.close()

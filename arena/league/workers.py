@@ -15,7 +15,7 @@ import platform
 import signal
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Mapping, Protocol
 
 import multiprocess
 from multiprocess.connection import Connection, wait
@@ -166,7 +166,7 @@ class _LocalWorker(Worker):
 class LocalExecutor(Executor):
     """``local``: worker processes on this machine, as many as the league's ``concurrency``."""
 
-    def open(self, config: WorkerConfig, players: list[Player]) -> None:
+    def open(self, config: WorkerConfig, needs: Callable[[Mapping[str, float]], dict[str, float]]) -> None:
         self.config = config
         self.context = start_worker_server(config.plugins.modules)
 
