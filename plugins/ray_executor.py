@@ -32,7 +32,8 @@ import math
 import os
 import queue
 import threading
-from typing import Annotated, Any, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Callable, Iterable, Iterator, Mapping
 
 from pydantic import Field
 
@@ -123,12 +124,28 @@ class LeagueActor:
         return not self.thread.is_alive()
 
 
+@dataclass
+class _Kind:
+    """Workers alike: what each asks Ray for, the pairings whose games they play (None: all), how many there are."""
+
+    resources: dict[str, float]
+    pairs: set[frozenset[str]] | None
+    actor_class: Any = None
+    count: int = 0
+
+    def fits(self, cluster: Mapping[str, float]) -> int:
+        """How many such workers ``cluster`` has room for."""
+        return min((math.floor(cluster.get(name, 0.0) / amount) for name, amount in self.resources.items() if amount),
+                   default=1)
+
+
 class _RayWorker(Worker):
     """The league's handle on one actor: its pending poll, and where it runs once Ray has placed it."""
 
-    def __init__(self, actor_class: Any, number: int, config: WorkerConfig):
+    def __init__(self, kind: _Kind, number: int, config: WorkerConfig):
         super().__init__(number)
-        self.actor = actor_class.remote(config)
+        self.kind = kind
+        self.actor = kind.actor_class.remote(config)
         self.placed = self.actor.where.remote()  #: resolves once the actor runs
         self.poll = self.actor.messages.remote(POLL_SECONDS)
         self._ready = False
@@ -136,6 +153,9 @@ class _RayWorker(Worker):
     @property
     def ready(self) -> bool:
         return self._ready
+
+    def accepts(self, game: ScheduledGame) -> bool:
+        return self.kind.pairs is None or frozenset((game.white.name, game.black.name)) in self.kind.pairs
 
     def deliver(self, game: ScheduledGame | None) -> None:
         self.actor.give.remote(game)
@@ -180,7 +200,7 @@ class RayExecutor(Executor):
         self.address, self.workers_option = address, workers
         self.num_cpus, self.num_gpus = num_cpus, num_gpus
         self._started_ray = False
-        self.per_actor: dict[str, float] = {}
+        self.kinds: list[_Kind] = []
 
     def _connect(self) -> bool:
         """Join the cluster (or start a local Ray) unless this process has; whether it did."""
@@ -190,7 +210,9 @@ class RayExecutor(Executor):
         import logging
 
         if self.address is None and "RAY_ADDRESS" not in os.environ:
-            ray.init(num_cpus=machine_cores(), include_dashboard=False, logging_level=logging.WARNING)
+            # A Ray of the league's own, even where one runs here already (that one: address: auto).
+            ray.init(address="local", num_cpus=machine_cores(), include_dashboard=False,
+                     logging_level=logging.WARNING)
         else:
             ray.init(address=self.address, logging_level=logging.WARNING)
         return True
@@ -204,38 +226,58 @@ class RayExecutor(Executor):
             if started:
                 _ray().shutdown()
 
-    def open(self, config: WorkerConfig, needs: Callable[[Mapping[str, float]], dict[str, float]]) -> None:
+    def open(self, config: WorkerConfig, needs: Callable[[Mapping[str, float]], dict[frozenset[str], dict[str, float]]]
+             ) -> None:
         ray = _ray()
         self._started_ray = self._connect()
         self.cluster = {name: float(amount) for name, amount in ray.cluster_resources().items()}
-        need = dict(needs(self.cluster))
-        cpus, gpus = need.pop("CPU", 1.0), need.pop("GPU", 0.0)
-        cpus = cpus if self.num_cpus is None else self.num_cpus
-        gpus = gpus if self.num_gpus is None else self.num_gpus
-        self.per_actor = {"CPU": cpus, **({"GPU": gpus} if gpus else {}), **need}
-        short = [name for name, amount in self.per_actor.items() if amount > self.cluster.get(name, 0.0)]
-        if short:
-            has = ", ".join(f"{name} {self.cluster.get(name, 0):g}" for name in short)
-            raise ConfigError(
-                f"executor ray: each worker needs {self._needs()}, but the Ray cluster has {has} in all; "
-                f"add machines that have it, or set the executor's num_cpus/num_gpus (a model: device=cpu)")
-        self.actor_class = ray.remote(LeagueActor).options(
-            num_cpus=cpus, num_gpus=gpus, resources=need or None, max_concurrency=ACTOR_CONCURRENCY)
+        # Two kinds of worker where some games need a GPU and some do not: those with one play
+        # any game, those without play the games that need none.
+        by_pair = {pair: self._overridden(need) for pair, need in needs(self.cluster).items()}
+        gpu = {pair for pair, need in by_pair.items() if need.get("GPU")}
+        groups = [(gpu, None), (set(by_pair) - gpu, set(by_pair) - gpu)] if gpu else [(set(by_pair), None)]
+        self.kinds = [_Kind(_most(by_pair[pair] for pair in pairs), accepted) for pairs, accepted in groups if pairs]
+        for kind in self.kinds:
+            short = [name for name, amount in kind.resources.items() if amount > self.cluster.get(name, 0.0)]
+            if short:
+                has = ", ".join(f"{name} {self.cluster.get(name, 0):g}" for name in short)
+                wants = ", ".join(f"{amount:g} {name}" for name, amount in kind.resources.items())
+                raise ConfigError(
+                    f"executor ray: a worker needs {wants}, but the Ray cluster has {has} in all; add machines "
+                    f"that have it, or set the executor's num_cpus/num_gpus (a model: device=cpu)")
+            custom = {name: amount for name, amount in kind.resources.items() if name not in ("CPU", "GPU")}
+            kind.actor_class = ray.remote(LeagueActor).options(
+                num_cpus=kind.resources["CPU"], num_gpus=kind.resources.get("GPU", 0.0), resources=custom or None,
+                max_concurrency=ACTOR_CONCURRENCY)
         self.config = config
 
-    def _needs(self) -> str:
-        return ", ".join(f"{amount:g} {name}" for name, amount in self.per_actor.items())
+    def _overridden(self, need: Mapping[str, float]) -> dict[str, float]:
+        """A game's need with one CPU by default and the executor's num_cpus/num_gpus in place of the players'."""
+        need = {"CPU": 1.0, **need}
+        if self.num_cpus is not None:
+            need["CPU"] = self.num_cpus
+        if self.num_gpus is not None:
+            need["GPU"] = self.num_gpus
+        return {name: amount for name, amount in need.items() if amount or name == "CPU"}
 
-    def workers(self, concurrency: int, written: bool) -> int:
-        if self.workers_option is not None:
-            return self.workers_option
-        if written:
-            return concurrency
-        fits = [math.floor(self.cluster.get(name, 0.0) / amount) for name, amount in self.per_actor.items() if amount]
-        return max(1, min(fits, default=concurrency))
+    def workers(self, concurrency: int, written: bool, games: int) -> int:
+        total = self.workers_option or (concurrency if written else None)
+        first = self.kinds[0]
+        if len(self.kinds) == 1 or total == 1 or games <= 1:  # one worker: one that plays every game
+            first.count = min(total or max(1, first.fits(self.cluster)), max(1, games))
+            return first.count
+        light = self.kinds[1]
+        first.count = max(1, first.fits(self.cluster) if total is None else min(first.fits(self.cluster), total - 1))
+        left = {name: amount - first.count * first.resources.get(name, 0.0) for name, amount in self.cluster.items()}
+        light.count = max(1, light.fits(left)) if total is None else max(1, total - first.count)
+        # No more workers than games: those without a GPU go first, as the others play every game.
+        light.count = max(0, min(light.count, games - 1))
+        first.count = min(first.count, games - light.count)
+        return first.count + light.count
 
     def start_worker(self, number: int) -> Worker:
-        return _RayWorker(self.actor_class, number, self.config)
+        kind = self.kinds[0] if number < self.kinds[0].count else self.kinds[-1]
+        return _RayWorker(kind, number, self.config)
 
     def wait(self, workers: list[Worker], timeout: float) -> list[tuple[Worker, list[Message] | None]]:
         ray = _ray()
@@ -275,7 +317,19 @@ class RayExecutor(Executor):
         ray = _ray()
         nodes = [node for node in ray.nodes() if node.get("Alive")]
         return {"type": "ray", "address": self.address or os.environ.get("RAY_ADDRESS") or "local",
-                "nodes": len(nodes), "cluster": self.cluster, "per_worker": self.per_actor}
+                "nodes": len(nodes), "cluster": self.cluster,
+                "kinds": [{"resources": kind.resources, "workers": kind.count,
+                           "plays": "every game" if kind.pairs is None else "games that need no GPU"}
+                          for kind in self.kinds]}
+
+
+def _most(needs: Iterable[Mapping[str, float]]) -> dict[str, float]:
+    """Per resource, the most any of ``needs`` asks for."""
+    most: dict[str, float] = {}
+    for need in needs:
+        for name, amount in need.items():
+            most[name] = max(most.get(name, 0.0), amount)
+    return most
 
 
 @hookimpl

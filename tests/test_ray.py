@@ -60,7 +60,8 @@ def test_the_smoke_league_on_a_local_ray_plays_the_same_games_as_local_workers(t
     assert len(played) == 12 and played == _moves(tmp_path / "local")
     manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     run = manifest["runs"][-1]
-    assert manifest["executor"] == {"type": "ray"} and run["executor"]["per_worker"] == {"CPU": 1.0}
+    assert manifest["executor"] == {"type": "ray"} and run["workers"] == 2
+    assert run["executor"]["kinds"] == [{"resources": {"CPU": 1.0}, "workers": 2, "plays": "every game"}]
     ran = [game for games in run["ran_on"].values() for game in games]
     assert sorted(ran) == sorted(played) and all(" node " in where for where in run["ran_on"])
 
@@ -146,7 +147,7 @@ def test_a_worker_that_needs_more_than_the_cluster_has_is_a_clear_error(tmp_path
     path.write_text(SLOW + "executor: {type: ray, num_gpus: 1}\n")
     done = _invoke(plugins, "league", path, "--out", tmp_path / "run", "--quiet")
     assert isinstance(done.exception, ConfigError), done.output
-    assert "each worker needs 1 CPU, 1 GPU, but the Ray cluster has GPU 0 in all" in str(done.exception)
+    assert "a worker needs 1 CPU, 1 GPU, but the Ray cluster has GPU 0 in all" in str(done.exception)
     assert not ray.is_initialized()  # the Ray started for the league is shut down again
 
 
@@ -256,8 +257,8 @@ executor: ray
     finally:
         cluster.shutdown()
     run = json.loads((league.out / "manifest.json").read_text())["runs"][-1]
-    assert run["executor"]["address"] == address and run["executor"]["per_worker"] == {"CPU": 1.0, "GPU": 1.0}
-    assert run["workers"] == 1  # one GPU: one worker, where the two cores would take two
+    assert run["executor"]["address"] == address and run["workers"] == 1  # one GPU: one worker, not one per core
+    assert run["executor"]["kinds"] == [{"resources": {"CPU": 1.0, "GPU": 1.0}, "workers": 1, "plays": "every game"}]
     assert len(_game_ids(league.out)) == 4
     model = build_player(league.players[0], plugins)
     assert model.resources({"CPU": 2.0}) == {"CPU": 1.0}  # no GPU in the cluster: none asked for
@@ -278,7 +279,8 @@ executor: ray
     assert league.players[0].resources == {"CPU": 2.0} and "resources" not in league.players[0].options
     LeagueRun(league).play()
     run = json.loads((league.out / "manifest.json").read_text())["runs"][-1]
-    assert run["executor"]["per_worker"] == {"CPU": 2.0} and run["workers"] == 1  # two cores: room for one
+    assert run["workers"] == 1  # two cores: room for one
+    assert run["executor"]["kinds"] == [{"resources": {"CPU": 2.0}, "workers": 1, "plays": "every game"}]
     assert len(_game_ids(league.out)) == 4
     bad = tmp_path / "bad.yaml"
     bad.write_text(path.read_text().replace("{CPU: 2}", "{CPU: lots}"))
@@ -307,3 +309,36 @@ executor: ray
     sizes = [int(line) for line in log.read_text().split()]
     assert max(sizes) == 6 and sum(sizes) >= 12 * 15
     assert len(_game_ids(league.out)) == 12
+
+
+def test_games_that_need_no_gpu_go_to_workers_without_one(tmp_path, plugins, monkeypatch):
+    from ray.cluster_utils import Cluster
+
+    path = tmp_path / "league.yaml"
+    path.write_text(f"""
+seed: 5
+players:
+  - {{type: transformer, name: model, checkpoint: {ROOT / 'models' / 'transcendence-tiny.pt'}}}
+  - {{type: random, name: r1}}
+  - {{type: random, name: r2}}
+schedule: {{games: 4}}
+rules: {{max_moves: 8}}
+executor: ray
+""")
+    league = load_league(path, plugins, out=tmp_path / "run")
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 3, "num_gpus": 1})
+    try:
+        monkeypatch.setenv("RAY_ADDRESS", cluster.address)
+        LeagueRun(league).play()
+    finally:
+        cluster.shutdown()
+    run = json.loads((league.out / "manifest.json").read_text())["runs"][-1]
+    assert run["executor"]["kinds"] == [
+        {"resources": {"CPU": 1.0, "GPU": 1.0}, "workers": 1, "plays": "every game"},
+        {"resources": {"CPU": 1.0}, "workers": 2, "plays": "games that need no GPU"},  # the 2 CPUs left
+    ]
+    players = {r.game_id: {r.white.name, r.black.name} for r in read_records(league.out)}
+    assert len(players) == 12
+    by_worker = {where.rsplit(" ", 1)[1]: games for where, games in run["ran_on"].items()}
+    assert all(players[game] == {"r1", "r2"} for number in ("1", "2") for game in by_worker.get(number, []))
+    assert {game for game, names in players.items() if "model" in names} <= set(by_worker["0"])

@@ -53,6 +53,10 @@ class Worker(ABC):
         """Whether the worker takes games now (a Ray actor waiting for a machine does not)."""
         return True
 
+    def accepts(self, game: ScheduledGame) -> bool:
+        """Whether this worker can play ``game`` (a worker without a GPU cannot play a model's games)."""
+        return True
+
     def send(self, game: ScheduledGame) -> None:
         """Give the worker a game to play."""
         self.deliver(game)
@@ -79,17 +83,20 @@ class Executor(ABC):
     :meth:`close` once after the last one ends, whatever happened between.
     """
 
-    def open(self, config: Any, needs: Callable[[Mapping[str, float]], dict[str, float]]) -> None:
+    def open(self, config: Any, needs: Callable[[Mapping[str, float]], dict[frozenset[str], dict[str, float]]]) -> None:
         """Get ready to start workers with ``config`` (an :class:`arena.league.workers.WorkerConfig`).
 
-        ``needs(cluster)`` says what one worker needs to play any game of the
-        league, given what the machines have in all (see :func:`worker_needs`);
-        an executor that places workers on machines asks it.
+        ``needs(cluster)`` says what a worker needs to play each pairing's
+        games, given what the machines have in all (:func:`game_needs`); an
+        executor that places workers on machines asks it.
         """
 
-    def workers(self, concurrency: int, written: bool) -> int:
-        """How many workers to start for a league with this ``concurrency`` (``written``: set in the file)."""
-        return concurrency
+    def workers(self, concurrency: int, written: bool, games: int) -> int:
+        """How many workers to start for a league with this ``concurrency`` (``written``: set in the file).
+
+        No more than ``games``, the games there are to play (at least one).
+        """
+        return min(concurrency, max(1, games))
 
     @abstractmethod
     def start_worker(self, number: int) -> Worker:
@@ -136,17 +143,26 @@ def executor_spec(value: Any, source: str, override: str | None = None) -> Playe
     return spec
 
 
-def worker_needs(specs: Iterable[PlayerSpec], plugins: Plugins, cluster: Mapping[str, float]) -> dict[str, float]:
-    """What a worker needs to play any of these players' games: per resource, the most any of them asks for.
+def game_needs(pairs: Iterable[tuple[PlayerSpec, PlayerSpec]], plugins: Plugins,
+               cluster: Mapping[str, float]) -> dict[frozenset[str], dict[str, float]]:
+    """What a worker needs to play each pairing's games (keyed by the two names): the more of what each player asks.
 
-    A spec's ``resources:`` where it has one, else :meth:`Player.resources`
-    of the player it builds (given the ``cluster``'s totals).
+    A player asks for what its spec's ``resources:`` say, else for what
+    :meth:`Player.resources` of the player it builds says, given the
+    ``cluster``'s totals.
     """
-    needs: dict[str, float] = {}
-    for spec in specs:
-        asked = spec.resources if spec.resources is not None else build_player(spec, plugins).resources(cluster)
-        for name, amount in asked.items():
-            needs[name] = max(needs.get(name, 0.0), float(amount))
+    asked: dict[str, dict[str, float]] = {}
+    needs: dict[frozenset[str], dict[str, float]] = {}
+    for pair in pairs:
+        need: dict[str, float] = {}
+        for spec in pair:
+            name = spec.name or spec.type
+            if name not in asked:
+                asked[name] = dict(spec.resources) if spec.resources is not None else \
+                    build_player(spec, plugins).resources(cluster)
+            for resource, amount in asked[name].items():
+                need[resource] = max(need.get(resource, 0.0), float(amount))
+        needs[frozenset(spec.name or spec.type for spec in pair)] = need
     return needs
 
 
@@ -183,27 +199,39 @@ def run_games(
     executor: Executor,
     workers: int,
     games_in_flight: int,
-    on_record: Callable[[GameRecord, str], None],
+    on_record: Callable[[GameRecord, Worker], None],
     on_player: Callable[[str, dict[str, Any]], None] = lambda name, info: None,
 ) -> None:
     """Play the games of ``source`` on ``workers`` workers of an open ``executor``.
 
-    ``on_record(record, where)`` runs here as each game finishes, before the
+    ``on_record(record, worker)`` runs here as each game finishes, before the
     source is asked for more, so a source that chooses games by results sees
     every finished game first. Stops everything and raises
     :class:`WorkerFailed` when a worker reports an error (a player that cannot
     be built or started, a crash of the worker's own code) or too many die.
     On any exception, Ctrl-C included, the workers are killed.
     """
-    retry: deque[ScheduledGame] = deque()  # games of workers that died, played again first
+    # Games taken that no worker has yet: those of workers that died first, then those that
+    # waited for a worker that can play them. Both are handed out before the source is asked.
+    retry: deque[ScheduledGame] = deque()
+    waiting: deque[ScheduledGame] = deque()
 
-    def next_game() -> ScheduledGame | None:
-        return retry.popleft() if retry else source.take()
+    def next_game(worker: Worker) -> ScheduledGame | None:
+        for games in (retry, waiting):
+            for index, game in enumerate(games):
+                if worker.accepts(game):
+                    del games[index]
+                    return game
+        while (game := source.take()) is not None:
+            if worker.accepts(game):
+                return game
+            waiting.append(game)
+        return None
 
-    first = next_game()
+    first = source.take()
     if first is None:
         return
-    retry.append(first)
+    waiting.append(first)
     pool = [executor.start_worker(number) for number in range(workers)]
     deaths = 0
     clean = False
@@ -212,14 +240,18 @@ def run_games(
             for worker in pool:
                 # One game more than it plays at once, so a worker never waits for the next one.
                 while worker.ready and len(worker.assigned) < games_in_flight + 1:
-                    game = next_game()
+                    game = next_game(worker)
                     if game is None:
                         break
                     worker.send(game)
             if not any(worker.assigned for worker in pool):
-                if source.done() and not retry:
+                if source.done() and not retry and not waiting:
                     break
                 if all(worker.ready for worker in pool):
+                    if retry or waiting:
+                        game = (retry or waiting)[0]
+                        raise WorkerFailed(f"no worker can play game {game.game_id} ({game.white.name} vs "
+                                           f"{game.black.name}): the executor started none that accepts it")
                     raise RuntimeError("the game source is waiting on results while no game is being played")
             for worker, messages in executor.wait(pool, WAIT_SECONDS):
                 if worker not in pool:
@@ -230,7 +262,7 @@ def run_games(
                         if kind == "record":
                             record = GameRecord.from_dict(json.loads(message[1]))
                             if worker.assigned.pop(record.game_id, None) is not None:
-                                on_record(record, worker.where)
+                                on_record(record, worker)
                         elif kind == "player":
                             on_player(message[1], message[2])
                         elif kind == "error":

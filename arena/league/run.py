@@ -14,7 +14,7 @@ from arena.league.config import League
 from arena.league.manifest import MANIFEST_NAME, Manifest
 from arena.play.record import GameRecord
 from arena.league.store import JSONL_NAME, PGN_NAME, ResultsWriter, recover_records
-from arena.league.executor import FixedGames, GameSource, build_executor, run_games, worker_needs
+from arena.league.executor import FixedGames, GameSource, Worker, build_executor, game_needs, run_games
 from arena.league.workers import WorkerConfig
 from arena.league.schedule import ScheduledGame, pairings, schedule_games
 from arena.league.stopping import StopPlan
@@ -176,11 +176,11 @@ class LeagueRun:
             with ResultsWriter(league.out, append=True) as writer:
                 ran_on: dict[str, list[str]] = manifest.run.setdefault("ran_on", {})
 
-                def finished(record: GameRecord, where: str) -> None:
+                def finished(record: GameRecord, worker: Worker) -> None:
                     nonlocal played
                     writer.write(record)
                     self.records.append(record)
-                    ran_on.setdefault(where, []).append(record.game_id)
+                    ran_on.setdefault(f"{worker.where}, worker {worker.number}", []).append(record.game_id)
                     if self.plan is not None:
                         self.plan.record(record)
                     played += 1
@@ -197,10 +197,9 @@ class LeagueRun:
                 source: GameSource = self.plan or FixedGames(self.missing)
                 executor = build_executor(league.executor, league.plugins)
                 try:
-                    executor.open(config, lambda cluster: worker_needs(league.players, league.plugins, cluster))
-                    manifest.run["executor"] = executor.describe()
-                    workers = executor.workers(league.concurrency, written=not league.concurrency_default)
-                    workers = manifest.run["workers"] = min(workers, max(1, len(self.missing)))
+                    executor.open(config, lambda cluster: game_needs(pairings(league), league.plugins, cluster))
+                    workers = executor.workers(league.concurrency, not league.concurrency_default, len(self.missing))
+                    manifest.run.update(executor=executor.describe(), workers=workers)
                     run_games(source, executor, workers, league.games_in_flight, finished, record_player)
                 finally:
                     executor.close()

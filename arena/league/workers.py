@@ -166,7 +166,7 @@ class _LocalWorker(Worker):
 class LocalExecutor(Executor):
     """``local``: worker processes on this machine, as many as the league's ``concurrency``."""
 
-    def open(self, config: WorkerConfig, needs: Callable[[Mapping[str, float]], dict[str, float]]) -> None:
+    def open(self, config: WorkerConfig, needs: Callable[[Mapping[str, float]], Any]) -> None:
         self.config = config
         self.context = start_worker_server(config.plugins.modules)
 
