@@ -12,6 +12,7 @@ import chess.pgn
 import pytest
 
 from arena import ConfigError, ResultsError
+from arena.errors import WorkerFailed
 from arena.league.config import load_league
 from arena.league.run import LeagueRun
 from arena.play.record import Termination
@@ -709,3 +710,30 @@ def test_leagues_default_to_the_machines_cores_and_batches_for_batched_players(t
     assert "16 games in flight (default with a batched player)" in batched.describe_concurrency()
     given = load_league(write(tmp_path, "players: [{type: random}]\nconcurrency: 3\ngames_in_flight: 2\n"), plugins)
     assert given.describe_concurrency() == "3 workers x 2 games in flight"
+
+
+def test_a_league_whose_workers_keep_dying_gives_up_with_a_message(tmp_path, plugins):
+    (tmp_path / "fatal.py").write_text('''
+import os
+import signal
+
+import arena
+
+
+class Fatal(arena.Player):
+    """Kills the worker it runs in at its first move: a segfault of a native library, say."""
+
+    def choose_one(self, request):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@arena.hookimpl
+def register_players(register):
+    register("fatal", Fatal)
+''')
+    path = write(tmp_path, "plugins: [fatal.py]\nconcurrency: 1\nplayers: [{type: fatal}, {type: random}]\n"
+                           "schedule: {games: 2}\nopenings: {type: none}\n")
+    league = load_league(path, plugins, out=tmp_path / "run")
+    with pytest.raises(WorkerFailed, match=r"^11 workers died \(the last was worker 0 on "):
+        LeagueRun(league).play()
+    assert not list(read_records(league.out))  # nothing half-played was recorded

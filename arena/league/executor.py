@@ -28,7 +28,8 @@ from arena.play.record import GameRecord
 from arena.plugins import Plugins
 from arena.spec import PlayerSpec, build_player, build_registered, parse_player_spec, spec_from_mapping
 
-#: Workers that may die (and be replaced) per league run before the run gives up.
+#: Workers that may die (and be replaced) per league run before the run gives up; a league of
+#: more workers may lose as many as it has (all of a cluster node's, say) before it does.
 MAX_WORKER_DEATHS = 10
 #: Seconds :meth:`Executor.wait` waits at most before the loop looks at its workers again.
 WAIT_SECONDS = 5.0
@@ -271,7 +272,7 @@ def run_games(
                 # The worker died: play its games again on the others and on a new one.
                 worker.kill()
                 deaths += 1
-                if deaths > MAX_WORKER_DEATHS:
+                if deaths > max(MAX_WORKER_DEATHS, workers):
                     raise WorkerFailed(f"{deaths} workers died (the last was worker {worker.number}"
                                        f"{' on ' + worker.where if worker.where else ''})")
                 retry.extendleft(reversed(list(worker.assigned.values())))
