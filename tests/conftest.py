@@ -78,3 +78,28 @@ def wait_for_games(jsonl: Path, count: int, process: subprocess.Popen) -> None:
         assert process.poll() is None, process.communicate()
         time.sleep(0.05)
     raise AssertionError("the league made no progress")
+
+
+def batch_recorder_league(tmp_path: Path, extra: str = "") -> tuple[Path, Path]:
+    """A league of 12 short games of the batch recorder (it logs each batch's size) against random, 6 in flight.
+
+    Returns the league file and the log; ``extra`` is more of the file (``executor: ray``).
+    """
+    log = tmp_path / "batches.log"
+    path = tmp_path / "batches.yaml"
+    path.write_text(f"""
+plugins: [{TESTS / 'local_plugins' / 'batch_recorder.py'}]
+games_in_flight: 6
+players:
+  - type: batch_recorder
+    log: {log}
+  - type: random
+schedule: {{games: 12}}
+rules: {{max_moves: 30}}
+{extra}""")
+    return path, log
+
+
+def batch_sizes(log: Path) -> list[int]:
+    """The batch sizes the batch recorder logged."""
+    return [int(line) for line in log.read_text().split()]

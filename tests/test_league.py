@@ -18,7 +18,7 @@ from arena.league.run import LeagueRun
 from arena.play.record import Termination
 from arena.league.store import read_records
 from arena.league.schedule import schedule_games
-from conftest import TESTS, league_process, run_arena, wait_for_games
+from conftest import TESTS, batch_recorder_league, batch_sizes, league_process, run_arena, wait_for_games
 
 ROOT = TESTS.parent
 
@@ -259,20 +259,10 @@ def test_a_worker_killed_mid_run_has_its_games_played_again(tmp_path):
 
 
 def test_a_batched_player_gets_the_requests_of_concurrent_games_at_once(tmp_path):
-    log = tmp_path / "batches.log"
-    path = write(tmp_path, f"""
-plugins: [{TESTS / 'local_plugins' / 'batch_recorder.py'}]
-games_in_flight: 6
-players:
-  - type: batch_recorder
-    log: {log}
-  - type: random
-schedule: {{games: 12}}
-rules: {{max_moves: 30}}
-""")
+    path, log = batch_recorder_league(tmp_path)
     done = run_arena("league", str(path), "--out", str(tmp_path / "run"), "--quiet")
     assert done.returncode == 0, done.stderr
-    sizes = [int(line) for line in log.read_text().split()]
+    sizes = batch_sizes(log)
     assert max(sizes) == 6 and sum(sizes) >= 12 * 15
     assert len(list(read_records(tmp_path / "run"))) == 12
 

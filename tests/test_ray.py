@@ -19,7 +19,7 @@ from arena.league.config import load_league
 from arena.league.run import LeagueRun
 from arena.league.store import read_records
 from arena.spec import build_player
-from conftest import TESTS, league_process, run_arena, wait_for_games
+from conftest import TESTS, batch_recorder_league, batch_sizes, league_process, run_arena, wait_for_games
 
 ROOT = TESTS.parent
 
@@ -290,23 +290,10 @@ executor: ray
 
 
 def test_an_actor_batches_a_batched_players_requests_and_loads_the_leagues_plugin_files(tmp_path, plugins):
-    log = tmp_path / "batches.log"
-    path = tmp_path / "league.yaml"
-    path.write_text(f"""
-plugins: [{TESTS / 'local_plugins' / 'batch_recorder.py'}]
-concurrency: 1
-games_in_flight: 6
-players:
-  - type: batch_recorder
-    log: {log}
-  - type: random
-schedule: {{games: 12}}
-rules: {{max_moves: 30}}
-executor: ray
-""")
+    path, log = batch_recorder_league(tmp_path, "concurrency: 1\nexecutor: ray\n")
     league = load_league(path, plugins, out=tmp_path / "run")
     LeagueRun(league).play()
-    sizes = [int(line) for line in log.read_text().split()]
+    sizes = batch_sizes(log)
     assert max(sizes) == 6 and sum(sizes) >= 12 * 15
     assert len(_game_ids(league.out)) == 12
 
