@@ -33,14 +33,14 @@ import os
 import queue
 import threading
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Iterable, Iterator, Mapping
+from typing import Annotated, Any, Iterable, Iterator, Mapping
 
 from pydantic import Field
 
 from arena import hookimpl
 from arena.errors import ConfigError
 from arena.league.config import machine_cores
-from arena.league.executor import Executor, Message, Worker
+from arena.league.executor import Executor, Message, Needs, Worker
 from arena.league.schedule import ScheduledGame
 from arena.league.workers import WorkerConfig, serve
 from arena.options import checked_options
@@ -226,8 +226,7 @@ class RayExecutor(Executor):
             if started:
                 _ray().shutdown()
 
-    def open(self, config: WorkerConfig, needs: Callable[[Mapping[str, float]], dict[frozenset[str], dict[str, float]]]
-             ) -> None:
+    def open(self, config: WorkerConfig, needs: Needs) -> None:
         ray = _ray()
         self._started_ray = self._connect()
         self.cluster = {name: float(amount) for name, amount in ray.cluster_resources().items()}

@@ -38,6 +38,8 @@ STOP_SECONDS = 30.0
 
 #: A worker's message: ``("record", json_text)``, ``("player", name, description)`` or ``("error", text)``.
 Message = tuple
+#: What each pairing's games need of a worker (keyed by the two names), given a cluster's totals: :func:`game_needs`.
+Needs = Callable[[Mapping[str, float]], dict[frozenset[str], dict[str, float]]]
 
 
 class Worker(ABC):
@@ -84,7 +86,7 @@ class Executor(ABC):
     :meth:`close` once after the last one ends, whatever happened between.
     """
 
-    def open(self, config: Any, needs: Callable[[Mapping[str, float]], dict[frozenset[str], dict[str, float]]]) -> None:
+    def open(self, config: Any, needs: Needs) -> None:
         """Get ready to start workers with ``config`` (an :class:`arena.league.workers.WorkerConfig`).
 
         ``needs(cluster)`` says what a worker needs to play each pairing's
@@ -146,7 +148,7 @@ def executor_spec(value: Any, source: str, override: str | None = None) -> Playe
 
 def game_needs(pairs: Iterable[tuple[PlayerSpec, PlayerSpec]], plugins: Plugins,
                cluster: Mapping[str, float]) -> dict[frozenset[str], dict[str, float]]:
-    """What a worker needs to play each pairing's games (keyed by the two names): the more of what each player asks.
+    """What a worker needs to play each pairing's games (keyed by the two names): the more of what either asks.
 
     A player asks for what its spec's ``resources:`` say, else for what
     :meth:`Player.resources` of the player it builds says, given the

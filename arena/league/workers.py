@@ -15,13 +15,13 @@ import platform
 import signal
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Protocol
 
 import multiprocess
 from multiprocess.connection import Connection, wait
 
 from arena.errors import ArenaError
-from arena.league.executor import Executor, Message, Worker
+from arena.league.executor import Executor, Message, Needs, Worker
 from arena.league.schedule import ScheduledGame
 from arena.league.server import start_worker_server
 from arena.play.driver import Table
@@ -166,7 +166,7 @@ class _LocalWorker(Worker):
 class LocalExecutor(Executor):
     """``local``: worker processes on this machine, as many as the league's ``concurrency``."""
 
-    def open(self, config: WorkerConfig, needs: Callable[[Mapping[str, float]], Any]) -> None:
+    def open(self, config: WorkerConfig, needs: Needs) -> None:
         self.config = config
         self.context = start_worker_server(config.plugins.modules)
 
