@@ -409,6 +409,11 @@ def test_bench_transformer_runs_small(tmp_path):
     assert any(line.startswith("paper's loop") for line in lines)
     assert any(line.startswith("arena, 2 games ") for line in lines)
     assert any(line.startswith("FLOP-bound limit:") for line in lines)
+    assert "oracle move lengths" in lines[0] and any(line.startswith("roofline: ") for line in lines)
+    done = run_arena(*shown(small), "--json", cwd=tmp_path)
+    figures = json.loads(done.stdout)
+    assert [run["games"] for run in figures["runs"]] == [1, 2] and figures["bandwidth_gbs"] > 0
+    assert all(0 < run["of_flop_limit"] <= run["of_roofline"] for run in figures["runs"])
 
 
 # ---- the spec table ----------------------------------------------------------------------------

@@ -513,3 +513,26 @@ def test_a_checkpoint_replaced_after_its_check_is_checked_again(tmp_path):
 def test_state_shapes_are_the_models_own(bias):
     config = GPTConfig(**{**CONFIG, "bias": bias, "n_layer": 3, "vocab_size": 40, "block_size": 24})
     assert state_shapes(config) == {key: tuple(value.shape) for key, value in GPT(config).state_dict().items()}
+
+
+def test_the_oracle_bench_player_samples_the_scripted_moves_with_their_space(checkpoint, plugins):
+    from arena.spec import build_registered
+    from arena_plugins.transformer.bench import OracleTransformer
+
+    oracle = build_registered({"transformer": OracleTransformer}, "player",
+                              PlayerSpec("transformer", {"checkpoint": checkpoint, "temperature": 1.0}))
+    oracle.attach(plugins)
+    oracle.name = "oracle"
+    oracle.start()
+    requests = _requests()
+    scripted = ["Nc6", "Nf6", "e4", "a6"]  # the next move of each of GAMES
+    tokenizer = CharTokenizer()
+    for request, san in zip(requests, scripted):
+        oracle.oracle[request.game_id] = tokenizer.encode(san + " ")
+    before = oracle.session.forwards
+    replies = oracle.choose(requests)
+    assert [reply.text for reply in replies] == scripted
+    assert [reply.info["chars"] for reply in replies] == [san + " " for san in scripted]
+    assert all(reply.move == request.board.parse_san(san) for reply, request, san in zip(replies, requests, scripted))
+    # One forward pass for the prompts, then one per character of the longest move.
+    assert oracle.session.forwards - before == 1 + max(len(san) for san in scripted)

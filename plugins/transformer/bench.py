@@ -10,6 +10,8 @@ growing transcript and reuses its game's keys and values from the move before.
 
 from __future__ import annotations
 
+import json
+import math
 import random
 import resource
 import tempfile
@@ -23,8 +25,9 @@ import chess
 import click
 
 from arena import MoveRequest
-from arena.spec import PlayerSpec, build_player
+from arena.spec import PlayerSpec, build_registered
 
+from .player import MOVE_END, TransformerPlayer
 from .tokenizer import CharTokenizer, transcript
 
 if TYPE_CHECKING:
@@ -64,6 +67,20 @@ def matmul_flops(size: int = 1024, seconds: float = 2.0, dtype: str = "float32")
     return 2 * size**3 * count / (time.perf_counter() - started)
 
 
+def memory_bandwidth(megabytes: int = 256, seconds: float = 1.0) -> float:
+    """Measured memory bandwidth in bytes/s: a large tensor copied (read once, written once)."""
+    import torch
+
+    source = torch.ones(megabytes * 2**20 // 4)
+    target = torch.empty_like(source)
+    target.copy_(source)  # warm up: the pages are touched
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        target.copy_(source)
+        count += 1
+    return 2 * source.numel() * 4 * count / (time.perf_counter() - started)
+
+
 def paper_loop_move(model: GPT, tokens: list[int], temperature: float = 1.0, top_k: int = 200) -> list[int]:
     """One move as the paper's code made it: 10 characters, the whole sequence recomputed for each."""
     import torch
@@ -84,6 +101,14 @@ class Figures:
     seconds: float
     tokens: int = 0  #: transcript characters the moves added (what any method must at least compute)
     flops: float = 0.0  #: the minimal FLOPs of those characters
+    #: the least memory traffic of those characters: every weight once per batched forward pass,
+    #: and each character's reads of the keys and values of every earlier position of its game
+    bytes: float = 0.0
+
+    def limit(self, flops_per_s: float, bytes_per_s: float = math.inf) -> float:
+        """Moves per second if every move cost only its arithmetic (at ``flops_per_s``), or only its
+        memory traffic (at ``bytes_per_s``), whichever takes longer: the roofline."""
+        return self.moves / max(self.flops / flops_per_s, self.bytes / bytes_per_s)
 
     @property
     def moves_per_s(self) -> float:
@@ -95,16 +120,48 @@ def minimal_flops(config: GPTConfig, parameters: int, position: int) -> float:
     return 2.0 * parameters + 4.0 * config.n_layer * config.n_embd * position
 
 
+def cache_bytes(config: GPTConfig, position: int, element: int) -> float:
+    """Bytes of keys and values one new token at ``position`` reads: every earlier position, every layer."""
+    return 2.0 * config.n_layer * config.n_embd * position * element
+
+
+class OracleTransformer(TransformerPlayer):
+    """The transformer player whose sampled moves are the scripted game's: a trained model's move lengths.
+
+    Every step of a move still draws from the model's logits as sampling does
+    (the same work), then takes the script's character instead, so each move
+    runs exactly its real SAN and the space after it (random weights would
+    stop after a character or two, or run to ``max_chars``).
+    """
+
+    def start(self) -> None:
+        super().start()
+        self.oracle: dict[str, list[int]] = {}  #: per game, the tokens its next move must be
+
+    def _pick(self, request: MoveRequest, step: int, logits: Any, generator: Any) -> tuple[int, float]:
+        _, log_p = super()._pick(request, step, logits, generator)
+        script = self.oracle[request.game_id]
+        return script[min(step, len(script) - 1)], log_p  # past its end a move is over: the token is dropped
+
+
 def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugins, decoding: str,
-              dtype: str = "float32", early_stop: bool = True) -> Figures:
-    """The player answers for all games at once, ``rounds`` times; the games follow their scripts."""
+              dtype: str = "float32", early_stop: bool = True, lengths: str = "random") -> Figures:
+    """The player answers for all games at once, ``rounds`` times; the games follow their scripts.
+
+    ``lengths``: ``oracle`` makes every sampled move the script's (:class:`OracleTransformer`),
+    ``random`` lets the weights decide.
+    """
     options = {"checkpoint": checkpoint, "temperature": 1.0, "decoding": decoding, "dtype": dtype, "device": "cpu",
                "early_stop": early_stop}
-    player = build_player(PlayerSpec("transformer", options), plugins)
+    table = {"transformer": OracleTransformer if lengths == "oracle" else TransformerPlayer}
+    player = build_registered(table, "player", PlayerSpec("transformer", options))
+    player.attach(plugins)
     player.start()
+    player.name = "transformer"
     config, parameters = player.model.config, player.model.num_parameters()
+    element = next(player.model.parameters()).element_size()
     tokenizer = CharTokenizer()
-    seconds, moves, tokens, flops = 0.0, 0, 0, 0.0
+    seconds, moves, tokens, flops, traffic = 0.0, 0, 0, 0.0, 0.0
     for round_number in range(rounds):
         ply = 2 * round_number
         requests = []
@@ -117,14 +174,20 @@ def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugi
             board.push(script[ply])
             board.push(script[ply + 1])
             after = len(tokenizer.encode(transcript(board)))
+            if isinstance(player, OracleTransformer):  # the move the script plays next, then the space
+                player.oracle[f"g{number}"] = tokenizer.encode(board.san(script[ply + 2]) + MOVE_END)
             tokens += after - before
             flops += sum(minimal_flops(config, parameters, p) for p in range(before, after))
+            traffic += sum(cache_bytes(config, p, element) for p in range(before, after))
+        forwards = player.session.forwards
         started = time.perf_counter()
         player.choose(requests)
         seconds += time.perf_counter() - started
+        traffic += (player.session.forwards - forwards) * parameters * element
         moves += len(requests)
     player.close()
-    return Figures(f"arena, {len(games)} game{'s' if len(games) > 1 else ''}", moves, seconds, tokens, flops)
+    label = f"arena, {len(games)} game{'s' if len(games) > 1 else ''}"
+    return Figures(label, moves, seconds, tokens, flops, traffic)
 
 
 @click.command("transformer")
@@ -139,15 +202,21 @@ def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugi
 @click.option("--dtype", type=click.Choice(["float32", "bfloat16"]), default="float32", show_default=True,
               help="arena's precision (the paper's loop runs float32); the FLOP limit uses this dtype's matmul rate.")
 @click.option("--early-stop/--no-early-stop", default=True, show_default=True,
-              help="Stop sampling once a move cannot be legal (random weights rarely spell one).")
+              help="Stop sampling once a move cannot be legal (random weights rarely spell one; "
+                   "--lengths oracle spells legal moves).")
+@click.option("--lengths", type=click.Choice(["oracle", "random"]), default="oracle", show_default=True,
+              help="oracle: every sampled move is the script's real next move and its space, as a trained "
+                   "model's (the sampling work of each character still done); random: what random weights give.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of the table.")
 @click.pass_obj
-def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dtype, early_stop):
-    """Moves per second: the paper's loop vs arena's batched path, and the FLOP-bound limit."""
+def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dtype, early_stop, lengths, as_json):
+    """Moves per second: the paper's loop vs arena's batched path, and the FLOP and roofline limits."""
     import torch
 
     from .checkpoint import save_checkpoint
     from .model import GPT, GPTConfig
 
+    say = (lambda line: None) if as_json else click.echo
     torch.manual_seed(0)
     model = GPT(GPTConfig(**SIZES[size])).eval()
     counts = [int(part) for part in game_counts.split(",")]
@@ -155,10 +224,13 @@ def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dty
         checkpoint = str(Path(folder) / f"{size}.pt")
         save_checkpoint(checkpoint, model, CharTokenizer())
         flops_per_s = matmul_flops(dtype=dtype)
-        click.echo(f"model: {size}, {model.num_parameters() / 1e6:.1f}M parameters, random weights; "
-                   f"threads {torch.get_num_threads()}; arena in {dtype}, {decoding} decoding"
-                   f"{', early stop' if early_stop and decoding == 'sample' else ''}")
-        click.echo(f"measured matmul: {flops_per_s / 1e9:.1f} GFLOP/s ({dtype}, 1024x1024)")
+        bytes_per_s = memory_bandwidth()
+        say(f"model: {size}, {model.num_parameters() / 1e6:.1f}M parameters, random weights; "
+            f"threads {torch.get_num_threads()}; arena in {dtype}, {decoding} decoding"
+            f"{', early stop' if early_stop and decoding == 'sample' else ''}"
+            f"{', oracle move lengths' if lengths == 'oracle' and decoding == 'sample' else ''}")
+        say(f"measured matmul: {flops_per_s / 1e9:.1f} GFLOP/s ({dtype}, 1024x1024); "
+            f"memory bandwidth: {bytes_per_s / 1e9:.1f} GB/s (a 256 MiB copy)")
         games = scripted_games(max(counts), 2 * rounds + 2, seed=1)
         # The paper's loop on positions spread over the same games' first `rounds` moves.
         tokenizer = CharTokenizer()
@@ -170,23 +242,34 @@ def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dty
                 board.push(move)
             paper_loop_move(model, tokenizer.encode(transcript(board)))
         paper = Figures("paper's loop", paper_moves, time.perf_counter() - started)
-        runs = [
-            run_arena(checkpoint, games[:count], rounds, app.plugins, decoding, dtype, early_stop) for count in counts
-        ]
+        runs = [run_arena(checkpoint, games[:count], rounds, app.plugins, decoding, dtype, early_stop, lengths)
+                for count in counts]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    click.echo(f"\n{'run':<18} {'moves':>6} {'seconds':>8} {'moves/s':>9} {'vs paper':>9} {'of FLOP limit':>14}")
-    click.echo(f"{paper.label:<18} {paper.moves:>6} {paper.seconds:>8.2f} {paper.moves_per_s:>9.3f} {'1.0x':>9}")
+    if as_json:
+        click.echo(json.dumps({
+            "matmul_gflops": round(flops_per_s / 1e9, 2),
+            "bandwidth_gbs": round(bytes_per_s / 1e9, 2),
+            "paper": {"moves_per_s": round(paper.moves_per_s, 4)},
+            "runs": [{"games": count, "moves_per_s": round(run.moves_per_s, 3),
+                      "vs_paper": round(run.moves_per_s / paper.moves_per_s, 2),
+                      "of_flop_limit": round(run.moves_per_s / run.limit(flops_per_s), 4),
+                      "of_roofline": round(run.moves_per_s / run.limit(flops_per_s, bytes_per_s), 4)}
+                     for count, run in zip(counts, runs)],
+            "peak_rss_gib": round(peak, 2),
+        }))
+        return
+    say(f"\n{'run':<18} {'moves':>6} {'seconds':>8} {'moves/s':>9} {'vs paper':>9} {'of FLOP limit':>14} "
+        f"{'of roofline':>12}")
+    say(f"{paper.label:<18} {paper.moves:>6} {paper.seconds:>8.2f} {paper.moves_per_s:>9.3f} {'1.0x':>9}")
     for run in runs:
-        limit = flops_per_s / (run.flops / run.moves)
-        click.echo(
-            f"{run.label:<18} {run.moves:>6} {run.seconds:>8.2f} {run.moves_per_s:>9.2f} "
-            f"{run.moves_per_s / paper.moves_per_s:>8.1f}x {run.moves_per_s / limit:>13.1%}"
-        )
+        say(f"{run.label:<18} {run.moves:>6} {run.seconds:>8.2f} {run.moves_per_s:>9.2f} "
+            f"{run.moves_per_s / paper.moves_per_s:>8.1f}x {run.moves_per_s / run.limit(flops_per_s):>13.1%} "
+            f"{run.moves_per_s / run.limit(flops_per_s, bytes_per_s):>12.1%}")
     last = runs[-1]
-    click.echo(
-        f"\nFLOP-bound limit: {flops_per_s / (last.flops / last.moves):.1f} moves/s "
+    say(f"\nFLOP-bound limit: {last.limit(flops_per_s):.1f} moves/s "
         f"({last.tokens / last.moves:.1f} new transcript characters per model move, "
-        f"{last.flops / last.moves / 1e9:.2f} GFLOP each, at the measured matmul rate)"
-    )
-    click.echo(f"peak memory (resident): {peak:.2f} GiB")
-    click.echo("targets (paper size, 64 games): >= 100x the paper's loop, >= 30% of the FLOP-bound limit")
+        f"{last.flops / last.moves / 1e9:.2f} GFLOP each, at the measured matmul rate)")
+    say(f"roofline: {last.limit(flops_per_s, bytes_per_s):.1f} moves/s (also {last.bytes / last.moves / 1e6:.1f} MB "
+        f"of weights and cached keys and values read per model move, at the measured bandwidth)")
+    say(f"peak memory (resident): {peak:.2f} GiB")
+    say("targets (paper size, 64 games): >= 100x the paper's loop, >= 50% of the roofline")

@@ -47,6 +47,7 @@ class Session:
         self.valid = torch.zeros((0, self.capacity), dtype=torch.bool)
         self.length = 0  #: columns in use, the same for every row
         self.computed = 0  #: tokens run through the model (for benchmarks)
+        self.forwards = 0  #: batched forward passes, each reading every weight once (for benchmarks)
         self.packings = 0  #: times the rows were packed to the left
 
     # -- rows ---------------------------------------------------------------------------------------
@@ -115,6 +116,7 @@ class Session:
         view.keys, view.values, view.length = self.cache.keys[:, :rows], self.cache.values[:, :rows], self.length
         logits = self.model.extend(idx.to(self.device), positions.to(self.device), allowed.to(self.device), view)
         self.length = view.length
+        self.forwards += 1
         return logits
 
     def _allowed(self, start: int, steps: int) -> torch.Tensor:

@@ -186,9 +186,13 @@ class TransformerPlayer(Player):
         seed = derive_seed(request.seed, "transformer", request.board.ply(), request.attempt)
         return torch.Generator().manual_seed(seed)
 
-    def _sample(self, requests: list[MoveRequest], prompts: list[list[int]]) -> list[MoveReply]:
+    def _pick(self, request: MoveRequest, step: int, logits: Any, generator: Any) -> tuple[int, float]:
+        """The token at ``step`` of a game's sampled move, and its log-probability: a draw from ``logits``."""
         from .sampling import pick
 
+        return pick(logits, self.temperature, self.top_k, generator)
+
+    def _sample(self, requests: list[MoveRequest], prompts: list[list[int]]) -> list[MoveReply]:
         rows, logits = self.session.prefill([r.game_id for r in requests], prompts, self.max_chars)
         generators = [self._generator(request) for request in requests]
         generated: list[list[int]] = [[] for _ in requests]
@@ -198,7 +202,7 @@ class TransformerPlayer(Player):
         for step in range(self.max_chars):
             tokens, keep = [], []
             for row, generator in enumerate(generators):
-                token, log_p = pick(logits[row], self.temperature, self.top_k, generator)
+                token, log_p = self._pick(requests[row], step, logits[row], generator)
                 # A token is part of the game's transcript if its move had not ended before it.
                 keep.append(not done[row])
                 if not done[row]:
