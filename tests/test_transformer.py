@@ -536,3 +536,17 @@ def test_the_oracle_bench_player_samples_the_scripted_moves_with_their_space(che
     assert all(reply.move == request.board.parse_san(san) for reply, request, san in zip(replies, requests, scripted))
     # One forward pass for the prompts, then one per character of the longest move.
     assert oracle.session.forwards - before == 1 + max(len(san) for san in scripted)
+
+
+def test_new_games_get_their_rows_in_one_allocation_and_the_same_logits():
+    model = tiny_model(seed=3, block_size=128)
+    session = Session(model)
+    prompts = [_game_prompts(SCRIPTS[i % 2], 2 + i) for i in range(5)]
+    with torch.no_grad():
+        _, logits = session.prefill([f"g{i}" for i in range(5)], prompts, extra=0)
+        assert len(session.tokens) == session.cache.keys.shape[1] == 5  # not 8 from doubling 1, 2, 4, 8
+        _, more = session.prefill(["g5", "g6"], prompts[:2], extra=0)  # rows double from here: 5 more
+        assert session.cache.keys.shape[1] == 10
+        alone = [Session(model).prefill(["x"], [prompt], extra=0)[1][0] for prompt in prompts]
+    torch.testing.assert_close(logits, torch.stack(alone), atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(more, torch.stack(alone[:2]), atol=1e-5, rtol=1e-4)

@@ -135,6 +135,11 @@ class Session:
 
         Returns the games' rows and the logits at each prompt's last position (games, vocab).
         """
+        # Rows for every new game at once: growing one row at a time would hold the old buffer
+        # and a bigger copy together again and again (64 new games: 1.5 buffers of 64 rows at the peak).
+        missing = len({game_id for game_id in game_ids if game_id not in self.rows}) - len(self.free)
+        if missing > 0:
+            self._grow(rows=max(missing, len(self.tokens)))
         rows = [self._row(game_id) for game_id in game_ids]
         fresh = []
         for row, prompt in zip(rows, prompts):
