@@ -550,3 +550,16 @@ def test_new_games_get_their_rows_in_one_allocation_and_the_same_logits():
         alone = [Session(model).prefill(["x"], [prompt], extra=0)[1][0] for prompt in prompts]
     torch.testing.assert_close(logits, torch.stack(alone), atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(more, torch.stack(alone[:2]), atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("decoding", ["sample", "legal"])
+def test_bfloat16_plays_the_same_greedy_moves_as_float32_on_a_scripted_game(plugins, decoding):
+    shipped = str(Path(__file__).parent.parent / "models" / "transcendence-tiny.pt")
+    moves = {}
+    for dtype in ("float32", "bfloat16"):
+        model = player(shipped, plugins, temperature=0.0, dtype=dtype, device="cpu", decoding=decoding)
+        # Every position of the scripted game, each game a request of its own, all in one batch.
+        requests = [MoveRequest(f"p{plies}", board, seed=1) for plies, board in
+                    enumerate(boards(*(" ".join(SCRIPTS[0].split()[:plies]) for plies in range(20))))]
+        moves[dtype] = [reply.text for reply in model.choose(requests)]
+    assert moves["bfloat16"] == moves["float32"] and sum(map(bool, moves["float32"])) == 20
