@@ -134,7 +134,8 @@ def executor_spec(value: Any, source: str, override: str | None = None) -> Playe
     """
     where = f"{source}: executor"
     if isinstance(value, str):
-        parsed = parse_player_spec(value)
+        # Its type alone is never a file's name ('ray' in the current folder); type:key=value parses as a spec.
+        parsed = parse_player_spec(value) if ":" in value else PlayerSpec(value.strip())
         spec = PlayerSpec(parsed.type, parsed.options, None, where)
     elif isinstance(value, dict) and "type" in value and "name" not in value:
         spec = spec_from_mapping(value, where)
