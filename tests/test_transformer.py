@@ -563,3 +563,24 @@ def test_bfloat16_plays_the_same_greedy_moves_as_float32_on_a_scripted_game(plug
                     enumerate(boards(*(" ".join(SCRIPTS[0].split()[:plies]) for plies in range(20))))]
         moves[dtype] = [reply.text for reply in model.choose(requests)]
     assert moves["bfloat16"] == moves["float32"] and sum(map(bool, moves["float32"])) == 20
+
+
+def test_the_legal_moves_trie_scores_every_move_as_scoring_it_alone_does():
+    model = tiny_model(seed=4)
+    tokenizer = CharTokenizer()
+    session = Session(model)
+    positions = boards(*GAMES)
+    with torch.no_grad():
+        prompts = [tokenizer.encode(transcript(board)) for board in positions]
+        rows, _ = session.prefill([f"g{i}" for i in range(len(prompts))], prompts, extra=0)
+        encoded = [[tokenizer.encode(board.san(move) + " ") for move in board.legal_moves] for board in positions]
+        before = session.computed
+        trie = session.tree(rows, [[tokens[:-1] for tokens in moves] for moves in encoded])
+        ran = session.computed - before
+        for row, (prompt, moves) in enumerate(zip(prompts, encoded)):
+            for tokens, scored in zip(moves, trie[row]):
+                # The move alone, its whole transcript recomputed: log-probabilities after each of its tokens.
+                full = torch.log_softmax(model(torch.tensor([prompt + tokens[:-1]]))[0][0].float(), dim=-1)
+                torch.testing.assert_close(scored, full[len(prompt):], atol=1e-4, rtol=1e-4)
+    # Shared prefixes ran once: fewer tokens than the moves' characters.
+    assert ran < sum(len(tokens) - 1 for moves in encoded for tokens in moves)

@@ -195,37 +195,66 @@ class Session:
         ``branches[i]`` are token sequences following ``rows[i]``'s tokens; each
         token sees the prompt and its own branch's earlier tokens. Returns, per
         row and branch, the log-probabilities (float32) after each of its tokens.
+
+        The branches of a row run as a trie: a prefix they share (``N`` of every
+        knight move, ``Nb`` of ``Nbd2`` and ``Nbd7``) runs once, and each of its
+        tokens sees the prompt and the prefix's earlier tokens, as in its branch.
         """
-        width = max([sum(len(branch) for branch in row_branches) for row_branches in branches] + [1])
+        tries = [_Trie(row_branches) for row_branches in branches]
+        width = max([len(trie.tokens) for trie in tries] + [1])
         self._room(width)
         start = self.length
         total_rows = len(self.tokens)
+        end = start + width
         idx = torch.zeros((total_rows, width), dtype=torch.long)
         positions = torch.zeros((total_rows, width), dtype=torch.long)
-        branch_of = torch.full((total_rows, width), -1, dtype=torch.long)
-        for row, row_branches in zip(rows, branches):
-            at = 0
-            for number, branch in enumerate(row_branches):
-                idx[row, at:at + len(branch)] = torch.tensor(branch, dtype=torch.long)
-                positions[row, at:at + len(branch)] = len(self.tokens[row]) + torch.arange(len(branch))
-                branch_of[row, at:at + len(branch)] = number
-                at += len(branch)
-            self.computed += at
-        end = start + width
         keys = torch.arange(end)
         queries = start + torch.arange(width)
-        prompt = self.valid[:total_rows, None, :end] & (keys[None, None, :] < start)
-        key_branch = torch.cat([torch.full((total_rows, start), -2, dtype=torch.long), branch_of], dim=1)
-        same = (key_branch[:, None, :] == branch_of[:, :, None]) & (keys[None, None, :] <= queries[None, :, None])
-        allowed = ((prompt | same) & (branch_of[:, :, None] >= 0)) | (keys[None, None, :] == queries[None, :, None])
+        # Every query sees itself (padding too: a row with nothing to see would give NaN) ...
+        allowed = (keys[None, None, :] == queries[None, :, None]).repeat(total_rows, 1, 1)
+        for row, trie in zip(rows, tries):
+            count = len(trie.tokens)
+            idx[row, :count] = torch.tensor(trie.tokens, dtype=torch.long)
+            positions[row, :count] = len(self.tokens[row]) + torch.tensor(trie.depths, dtype=torch.long)
+            # ... and a trie node its row's prompt and its ancestors.
+            allowed[row, :count, :start] = self.valid[row, :start]
+            allowed[row, :count, start:start + count] = trie.ancestry()
+            self.computed += count
         # One log-softmax for the whole batch: per branch, it costs more in calls than in arithmetic.
         logprobs = torch.log_softmax(self._run(idx, positions, allowed[:, None]).float(), dim=-1)
         self.length = start  # the branches were scratch: the next call writes over them
-        result = []
-        for row, row_branches in zip(rows, branches):
-            at, row_logprobs = 0, []
-            for branch in row_branches:
-                row_logprobs.append(logprobs[row, at:at + len(branch)])
-                at += len(branch)
-            result.append(row_logprobs)
-        return result
+        return [[logprobs[row, torch.tensor(path, dtype=torch.long)] for path in trie.paths]
+                for row, trie in zip(rows, tries)]
+
+
+class _Trie:
+    """Token sequences as a trie: each distinct prefix one node, in the order first met."""
+
+    def __init__(self, branches: list[list[int]]):
+        self.tokens: list[int] = []  #: each node's token
+        self.depths: list[int] = []  #: each node's place in its branches (0: the first token)
+        self.parents: list[int] = []  #: each node's parent node, -1 for a branch's first token
+        self.paths: list[list[int]] = []  #: per branch, the node of each of its tokens
+        nodes: dict[tuple[int, ...], int] = {}
+        for branch in branches:
+            path: list[int] = []
+            for depth in range(len(branch)):
+                prefix = tuple(branch[:depth + 1])
+                if prefix not in nodes:
+                    nodes[prefix] = len(self.tokens)
+                    self.tokens.append(branch[depth])
+                    self.depths.append(depth)
+                    self.parents.append(path[-1] if path else -1)
+                path.append(nodes[prefix])
+            self.paths.append(path)
+
+    def ancestry(self) -> torch.Tensor:
+        """(nodes, nodes): whether the second node is the first or one of its ancestors."""
+        count = len(self.tokens)
+        seen = torch.zeros((count, count), dtype=torch.bool)
+        for node in range(count):
+            at = node
+            while at >= 0:
+                seen[node, at] = True
+                at = self.parents[at]
+        return seen
