@@ -584,3 +584,14 @@ def test_the_legal_moves_trie_scores_every_move_as_scoring_it_alone_does():
                 torch.testing.assert_close(scored, full[len(prompt):], atol=1e-4, rtol=1e-4)
     # Shared prefixes ran once: fewer tokens than the moves' characters.
     assert ran < sum(len(tokens) - 1 for moves in encoded for tokens in moves)
+
+
+def test_the_bench_counts_legal_decodings_trie_in_its_limits(checkpoint, plugins):
+    from arena_plugins.transformer.bench import run_arena, scripted_games
+
+    games = scripted_games(2, 2 * 3 + 2, seed=1)
+    sample = run_arena(checkpoint, games, 3, plugins, "sample", lengths="oracle")
+    legal = run_arena(checkpoint, games, 3, plugins, "legal")
+    assert sample.trie == 0 and legal.trie > 20 * legal.moves  # some 20 legal moves' characters, shared prefixes once
+    assert sample.tokens == legal.tokens  # the same transcripts
+    assert legal.flops > sample.flops and legal.bytes > 0

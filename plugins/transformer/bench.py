@@ -104,6 +104,7 @@ class Figures:
     #: the least memory traffic of those characters: every weight once per batched forward pass,
     #: and each character's reads of the keys and values of every earlier position of its game
     bytes: float = 0.0
+    trie: int = 0  #: legal decoding's tokens of the legal moves' tries, counted in ``flops`` and ``bytes``
 
     def limit(self, flops_per_s: float, bytes_per_s: float = math.inf) -> float:
         """Moves per second if every move cost only its arithmetic (at ``flops_per_s``), or only its
@@ -161,7 +162,7 @@ def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugi
     config, parameters = player.model.config, player.model.num_parameters()
     element = next(player.model.parameters()).element_size()
     tokenizer = CharTokenizer()
-    seconds, moves, tokens, flops, traffic = 0.0, 0, 0, 0.0, 0.0
+    seconds, moves, tokens, flops, traffic, tries = 0.0, 0, 0, 0.0, 0.0, 0
     for round_number in range(rounds):
         ply = 2 * round_number
         requests = []
@@ -179,15 +180,21 @@ def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugi
             tokens += after - before
             flops += sum(minimal_flops(config, parameters, p) for p in range(before, after))
             traffic += sum(cache_bytes(config, p, element) for p in range(before, after))
-        forwards = player.session.forwards
+        forwards, scratch = player.session.forwards, player.session.scratch
         started = time.perf_counter()
         player.choose(requests)
         seconds += time.perf_counter() - started
         traffic += (player.session.forwards - forwards) * parameters * element
+        # Legal decoding's own work: the legal moves' trie, each node counted at its game's prompt (on average).
+        prompt = sum(len(tokenizer.encode(transcript(request.board))) for request in requests) // len(requests)
+        trie = player.session.scratch - scratch
+        tries += trie
+        flops += trie * minimal_flops(config, parameters, prompt)
+        traffic += trie * cache_bytes(config, prompt, element)
         moves += len(requests)
     player.close()
     label = f"arena, {len(games)} game{'s' if len(games) > 1 else ''}"
-    return Figures(label, moves, seconds, tokens, flops, traffic)
+    return Figures(label, moves, seconds, tokens, flops, traffic, tries)
 
 
 @click.command("transformer")
@@ -266,8 +273,9 @@ def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dty
             f"{run.moves_per_s / paper.moves_per_s:>8.1f}x {run.moves_per_s / run.limit(flops_per_s):>13.1%} "
             f"{run.moves_per_s / run.limit(flops_per_s, bytes_per_s):>12.1%}")
     last = runs[-1]
+    trie = f" and {last.trie / last.moves:.1f} tokens of the legal moves' trie" if last.trie else ""
     say(f"\nFLOP-bound limit: {last.limit(flops_per_s):.1f} moves/s "
-        f"({last.tokens / last.moves:.1f} new transcript characters per model move, "
+        f"({last.tokens / last.moves:.1f} new transcript characters per model move{trie}, "
         f"{last.flops / last.moves / 1e9:.2f} GFLOP each, at the measured matmul rate)")
     say(f"roofline: {last.limit(flops_per_s, bytes_per_s):.1f} moves/s (also {last.bytes / last.moves / 1e6:.1f} MB "
         f"of weights and cached keys and values read per model move, at the measured bandwidth)")

@@ -48,6 +48,7 @@ class Session:
         self.length = 0  #: columns in use, the same for every row
         self.computed = 0  #: tokens run through the model (for benchmarks)
         self.forwards = 0  #: batched forward passes, each reading every weight once (for benchmarks)
+        self.scratch = 0  #: tokens run as scratch by :meth:`tree`, not kept (for benchmarks)
         self.packings = 0  #: times the rows were packed to the left
 
     # -- rows ---------------------------------------------------------------------------------------
@@ -220,6 +221,7 @@ class Session:
             allowed[row, :count, :start] = self.valid[row, :start]
             allowed[row, :count, start:start + count] = trie.ancestry()
             self.computed += count
+            self.scratch += count
         # One log-softmax for the whole batch: per branch, it costs more in calls than in arithmetic.
         logprobs = torch.log_softmax(self._run(idx, positions, allowed[:, None]).float(), dim=-1)
         self.length = start  # the branches were scratch: the next call writes over them
