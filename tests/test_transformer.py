@@ -595,3 +595,14 @@ def test_the_bench_counts_legal_decodings_trie_in_its_limits(checkpoint, plugins
     assert sample.trie == 0 and legal.trie > 20 * legal.moves  # some 20 legal moves' characters, shared prefixes once
     assert sample.tokens == legal.tokens  # the same transcripts
     assert legal.flops > sample.flops and legal.bytes > 0
+
+
+def test_the_gpu_bench_says_what_it_needs_where_there_is_no_gpu(tmp_path):
+    import subprocess
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: bench/gpu.sh would run the bench")  # never on the CI machines
+    done = run_arena("bench", "transformer", "--size", "small", "--device", "cuda", cwd=tmp_path)
+    assert done.returncode == 2 and "--device cuda: no CUDA device is available here" in done.stderr
+    script = subprocess.run([str(Path(__file__).parent.parent / "bench" / "gpu.sh")], capture_output=True, text=True)
+    assert script.returncode == 2 and "TORCH=torch make setup" in script.stderr

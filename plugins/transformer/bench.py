@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import resource
 import tempfile
 import time
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import chess
 import click
 
-from arena import MoveRequest
+from arena import ConfigError, MoveRequest
 from arena.spec import PlayerSpec, build_registered
 
 from .player import MOVE_END, TransformerPlayer
@@ -53,31 +54,47 @@ def scripted_games(count: int, plies: int, seed: int) -> list[list[chess.Move]]:
     return games
 
 
-def matmul_flops(size: int = 1024, seconds: float = 2.0, dtype: str = "float32") -> float:
-    """Measured matrix-multiply FLOP/s on this machine in ``dtype``."""
+def _synchronize(device: str) -> None:
+    """Wait for the device's queued work (a GPU runs it asynchronously)."""
     import torch
 
-    a = torch.randn(size, size).to(getattr(torch, dtype))
-    b = torch.randn(size, size).to(getattr(torch, dtype))
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(device)
+
+
+def matmul_flops(size: int = 1024, seconds: float = 2.0, dtype: str = "float32", device: str = "cpu") -> float:
+    """Measured matrix-multiply FLOP/s of ``device`` in ``dtype``."""
+    import torch
+
+    a = torch.randn(size, size, device=device).to(getattr(torch, dtype))
+    b = torch.randn(size, size, device=device).to(getattr(torch, dtype))
     a @ b  # warm up
+    _synchronize(device)
     count, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
         a @ b
         count += 1
+        if count % 16 == 0:
+            _synchronize(device)
+    _synchronize(device)
     return 2 * size**3 * count / (time.perf_counter() - started)
 
 
-def memory_bandwidth(megabytes: int = 256, seconds: float = 1.0) -> float:
-    """Measured memory bandwidth in bytes/s: a large tensor copied (read once, written once)."""
+def memory_bandwidth(megabytes: int = 256, seconds: float = 1.0, device: str = "cpu") -> float:
+    """Measured memory bandwidth of ``device`` in bytes/s: a large tensor copied (read once, written once)."""
     import torch
 
-    source = torch.ones(megabytes * 2**20 // 4)
+    source = torch.ones(megabytes * 2**20 // 4, device=device)
     target = torch.empty_like(source)
     target.copy_(source)  # warm up: the pages are touched
+    _synchronize(device)
     count, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
         target.copy_(source)
         count += 1
+        if count % 16 == 0:
+            _synchronize(device)
+    _synchronize(device)
     return 2 * source.numel() * 4 * count / (time.perf_counter() - started)
 
 
@@ -85,7 +102,7 @@ def paper_loop_move(model: GPT, tokens: list[int], temperature: float = 1.0, top
     """One move as the paper's code made it: 10 characters, the whole sequence recomputed for each."""
     import torch
 
-    idx = torch.tensor([tokens])
+    idx = torch.tensor([tokens], device=next(model.parameters()).device)
     for _ in range(10):
         logits = model(idx[:, -model.config.block_size:])[0][:, -1, :] / temperature
         values, _ = torch.topk(logits, min(top_k, logits.size(-1)))
@@ -146,13 +163,14 @@ class OracleTransformer(TransformerPlayer):
 
 
 def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugins, decoding: str,
-              dtype: str = "float32", early_stop: bool = True, lengths: str = "random") -> Figures:
+              dtype: str = "float32", early_stop: bool = True, lengths: str = "random",
+              device: str = "cpu") -> Figures:
     """The player answers for all games at once, ``rounds`` times; the games follow their scripts.
 
     ``lengths``: ``oracle`` makes every sampled move the script's (:class:`OracleTransformer`),
     ``random`` lets the weights decide.
     """
-    options = {"checkpoint": checkpoint, "temperature": 1.0, "decoding": decoding, "dtype": dtype, "device": "cpu",
+    options = {"checkpoint": checkpoint, "temperature": 1.0, "decoding": decoding, "dtype": dtype, "device": device,
                "early_stop": early_stop}
     table = {"transformer": OracleTransformer if lengths == "oracle" else TransformerPlayer}
     player = build_registered(table, "player", PlayerSpec("transformer", options))
@@ -215,29 +233,39 @@ def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugi
               help="oracle: every sampled move is the script's real next move and its space, as a trained "
                    "model's (the sampling work of each character still done); random: what random weights give.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of the table.")
+@click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda[:N]",
+              help="Where both loops run (bench/gpu.sh: cuda, bfloat16, up to 256 games).")
 @click.pass_obj
-def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dtype, early_stop, lengths, as_json):
+def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dtype, early_stop, lengths, as_json,
+                      device):
     """Moves per second: the paper's loop vs arena's batched path, and the FLOP and roofline limits."""
     import torch
 
     from .checkpoint import save_checkpoint
     from .model import GPT, GPTConfig
 
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise ConfigError(f"--device {device}: give cpu, cuda or cuda:N")
+    if device != "cpu" and not torch.cuda.is_available():
+        raise ConfigError(f"--device {device}: no CUDA device is available here (torch {torch.__version__}); "
+                          f"run it on a machine with a GPU and a CUDA build of torch, or give --device cpu")
     say = (lambda line: None) if as_json else click.echo
     torch.manual_seed(0)
-    model = GPT(GPTConfig(**SIZES[size])).eval()
+    model = GPT(GPTConfig(**SIZES[size])).eval().to(device)
     counts = [int(part) for part in game_counts.split(",")]
     with tempfile.TemporaryDirectory() as folder, torch.inference_mode():
         checkpoint = str(Path(folder) / f"{size}.pt")
         save_checkpoint(checkpoint, model, CharTokenizer())
-        flops_per_s = matmul_flops(dtype=dtype)
-        bytes_per_s = memory_bandwidth()
+        gpu = device != "cpu"
+        flops_per_s = matmul_flops(size=4096 if gpu else 1024, dtype=dtype, device=device)
+        bytes_per_s = memory_bandwidth(megabytes=1024 if gpu else 256, device=device)
+        where = torch.cuda.get_device_name(device) if gpu else f"threads {torch.get_num_threads()}"
         say(f"model: {size}, {model.num_parameters() / 1e6:.1f}M parameters, random weights; "
-            f"threads {torch.get_num_threads()}; arena in {dtype}, {decoding} decoding"
+            f"{where}; arena in {dtype}, {decoding} decoding"
             f"{', early stop' if early_stop and decoding == 'sample' else ''}"
             f"{', oracle move lengths' if lengths == 'oracle' and decoding == 'sample' else ''}")
-        say(f"measured matmul: {flops_per_s / 1e9:.1f} GFLOP/s ({dtype}, 1024x1024); "
-            f"memory bandwidth: {bytes_per_s / 1e9:.1f} GB/s (a 256 MiB copy)")
+        say(f"measured matmul: {flops_per_s / 1e9:.1f} GFLOP/s ({dtype}, {4096 if gpu else 1024} square); "
+            f"memory bandwidth: {bytes_per_s / 1e9:.1f} GB/s (a {1024 if gpu else 256} MiB copy)")
         games = scripted_games(max(counts), 2 * rounds + 2, seed=1)
         # The paper's loop on positions spread over the same games' first `rounds` moves.
         tokenizer = CharTokenizer()
@@ -249,9 +277,10 @@ def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dty
                 board.push(move)
             paper_loop_move(model, tokenizer.encode(transcript(board)))
         paper = Figures("paper's loop", paper_moves, time.perf_counter() - started)
-        runs = [run_arena(checkpoint, games[:count], rounds, app.plugins, decoding, dtype, early_stop, lengths)
+        runs = [run_arena(checkpoint, games[:count], rounds, app.plugins, decoding, dtype, early_stop, lengths, device)
                 for count in counts]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    peak_gpu = torch.cuda.max_memory_allocated(device) / 1024**3 if device != "cpu" else None
     if as_json:
         click.echo(json.dumps({
             "matmul_gflops": round(flops_per_s / 1e9, 2),
@@ -263,6 +292,7 @@ def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dty
                       "of_roofline": round(run.moves_per_s / run.limit(flops_per_s, bytes_per_s), 4)}
                      for count, run in zip(counts, runs)],
             "peak_rss_gib": round(peak, 2),
+            **({"peak_gpu_gib": round(peak_gpu, 2)} if peak_gpu is not None else {}),
         }))
         return
     say(f"\n{'run':<18} {'moves':>6} {'seconds':>8} {'moves/s':>9} {'vs paper':>9} {'of FLOP limit':>14} "
@@ -279,5 +309,5 @@ def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dty
         f"{last.flops / last.moves / 1e9:.2f} GFLOP each, at the measured matmul rate)")
     say(f"roofline: {last.limit(flops_per_s, bytes_per_s):.1f} moves/s (also {last.bytes / last.moves / 1e6:.1f} MB "
         f"of weights and cached keys and values read per model move, at the measured bandwidth)")
-    say(f"peak memory (resident): {peak:.2f} GiB")
+    say(f"peak memory (resident): {peak:.2f} GiB" + (f"; on the GPU: {peak_gpu:.2f} GiB" if peak_gpu is not None else ""))
     say("targets (paper size, 64 games): >= 100x the paper's loop, >= 50% of the roofline")

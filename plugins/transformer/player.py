@@ -201,6 +201,7 @@ class TransformerPlayer(Player):
         viable = [_viable_prefixes(request.board) for request in requests] if self.early_stop else None
         for step in range(self.max_chars):
             tokens, keep = [], []
+            logits = logits.cpu()  # once per step, not once per game: on a GPU each copy waits for the device
             for row, generator in enumerate(generators):
                 token, log_p = self._pick(requests[row], step, logits[row], generator)
                 # A token is part of the game's transcript if its move had not ended before it.
