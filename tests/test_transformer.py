@@ -606,3 +606,22 @@ def test_the_gpu_bench_says_what_it_needs_where_there_is_no_gpu(tmp_path):
     assert done.returncode == 2 and "--device cuda: no CUDA device is available here" in done.stderr
     script = subprocess.run([str(Path(__file__).parent.parent / "bench" / "gpu.sh")], capture_output=True, text=True)
     assert script.returncode == 2 and "TORCH=torch make setup" in script.stderr
+
+
+def test_the_oracle_bench_plays_the_scripted_moves_with_move_tokens_too(tmp_path, plugins):
+    from arena_plugins.transformer.bench import OracleTransformer, run_arena, scripted_games
+
+    path = tmp_path / "moves.pt"
+    save_checkpoint(path, GPT(GPTConfig(**{**CONFIG, "vocab_size": MoveTokenizer().size})), MoveTokenizer())
+    games = scripted_games(2, 2 * 3 + 2, seed=2)
+    figures = run_arena(str(path), games, 3, plugins, "sample", lengths="oracle")
+    assert figures.moves == 6 and figures.tokens == 6 * 2  # two plies, one token each, per model move
+    from arena.spec import build_registered
+
+    oracle = build_registered({"transformer": OracleTransformer}, "player",
+                              PlayerSpec("transformer", {"checkpoint": str(path)}))
+    oracle.name = "oracle"
+    oracle.start()
+    board = chess.Board()
+    oracle.oracle["g"] = MoveTokenizer().encode([games[0][0]])
+    assert oracle.choose([MoveRequest("g", board, seed=1)])[0].move == games[0][0]

@@ -29,7 +29,7 @@ from arena import ConfigError, MoveRequest
 from arena.spec import PlayerSpec, build_registered
 
 from .player import MOVE_END, TransformerPlayer
-from .tokenizer import CharTokenizer, transcript
+from .tokenizer import CharTokenizer, MoveTokenizer
 
 if TYPE_CHECKING:
     from .model import GPT, GPTConfig
@@ -98,12 +98,14 @@ def memory_bandwidth(megabytes: int = 256, seconds: float = 1.0, device: str = "
     return 2 * source.numel() * 4 * count / (time.perf_counter() - started)
 
 
-def paper_loop_move(model: GPT, tokens: list[int], temperature: float = 1.0, top_k: int = 200) -> list[int]:
-    """One move as the paper's code made it: 10 characters, the whole sequence recomputed for each."""
+def paper_loop_move(model: GPT, tokens: list[int], temperature: float = 1.0, top_k: int = 200,
+                    steps: int = 10) -> list[int]:
+    """One move as the paper's code made it: 10 characters (a move-token model: 1 token), the whole
+    sequence recomputed for each."""
     import torch
 
     idx = torch.tensor([tokens], device=next(model.parameters()).device)
-    for _ in range(10):
+    for _ in range(steps):
         logits = model(idx[:, -model.config.block_size:])[0][:, -1, :] / temperature
         values, _ = torch.topk(logits, min(top_k, logits.size(-1)))
         logits[logits < values[:, [-1]]] = -float("inf")
@@ -116,7 +118,7 @@ class Figures:
     label: str
     moves: int
     seconds: float
-    tokens: int = 0  #: transcript characters the moves added (what any method must at least compute)
+    tokens: int = 0  #: transcript tokens the moves added (what any method must at least compute)
     flops: float = 0.0  #: the minimal FLOPs of those characters
     #: the least memory traffic of those characters: every weight once per batched forward pass,
     #: and each character's reads of the keys and values of every earlier position of its game
@@ -147,9 +149,9 @@ class OracleTransformer(TransformerPlayer):
     """The transformer player whose sampled moves are the scripted game's: a trained model's move lengths.
 
     Every step of a move still draws from the model's logits as sampling does
-    (the same work), then takes the script's character instead, so each move
-    runs exactly its real SAN and the space after it (random weights would
-    stop after a character or two, or run to ``max_chars``).
+    (the same work), then takes the script's token instead, so each move runs
+    exactly its real SAN and the space after it (random weights would stop
+    after a character or two, or run to ``max_chars``), or its one move token.
     """
 
     def start(self) -> None:
@@ -179,7 +181,7 @@ def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugi
     player.name = "transformer"
     config, parameters = player.model.config, player.model.num_parameters()
     element = next(player.model.parameters()).element_size()
-    tokenizer = CharTokenizer()
+    tokenizer = player.tokenizer
     seconds, moves, tokens, flops, traffic, tries = 0.0, 0, 0, 0.0, 0.0, 0
     for round_number in range(rounds):
         ply = 2 * round_number
@@ -189,12 +191,14 @@ def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugi
             for move in script[:ply]:
                 board.push(move)
             requests.append(MoveRequest(f"g{number}", board, seed=number))
-            before = len(tokenizer.encode(transcript(board)))
+            before = len(tokenizer.prompt(board))
             board.push(script[ply])
             board.push(script[ply + 1])
-            after = len(tokenizer.encode(transcript(board)))
-            if isinstance(player, OracleTransformer):  # the move the script plays next, then the space
-                player.oracle[f"g{number}"] = tokenizer.encode(board.san(script[ply + 2]) + MOVE_END)
+            after = len(tokenizer.prompt(board))
+            if isinstance(player, OracleTransformer):  # the move the script plays next (then the space)
+                following = script[ply + 2]
+                player.oracle[f"g{number}"] = (tokenizer.encode([following]) if player.per_move
+                                               else tokenizer.encode(board.san(following) + MOVE_END))
             tokens += after - before
             flops += sum(minimal_flops(config, parameters, p) for p in range(before, after))
             traffic += sum(cache_bytes(config, p, element) for p in range(before, after))
@@ -204,7 +208,7 @@ def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugi
         seconds += time.perf_counter() - started
         traffic += (player.session.forwards - forwards) * parameters * element
         # Legal decoding's own work: the legal moves' trie, each node counted at its game's prompt (on average).
-        prompt = sum(len(tokenizer.encode(transcript(request.board))) for request in requests) // len(requests)
+        prompt = sum(len(tokenizer.prompt(request.board)) for request in requests) // len(requests)
         trie = player.session.scratch - scratch
         tries += trie
         flops += trie * minimal_flops(config, parameters, prompt)
@@ -233,11 +237,13 @@ def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugi
               help="oracle: every sampled move is the script's real next move and its space, as a trained "
                    "model's (the sampling work of each character still done); random: what random weights give.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of the table.")
+@click.option("--tokenizer", "tokenizer_kind", type=click.Choice(["char", "move"]), default="char",
+              show_default=True, help="char: the paper's characters; move: one token per move (the shipped model's).")
 @click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda[:N]",
               help="Where both loops run (bench/gpu.sh: cuda, bfloat16, up to 256 games).")
 @click.pass_obj
 def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dtype, early_stop, lengths, as_json,
-                      device):
+                      tokenizer_kind, device):
     """Moves per second: the paper's loop vs arena's batched path, and the FLOP and roofline limits."""
     import torch
 
@@ -251,31 +257,31 @@ def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dty
                           f"run it on a machine with a GPU and a CUDA build of torch, or give --device cpu")
     say = (lambda line: None) if as_json else click.echo
     torch.manual_seed(0)
-    model = GPT(GPTConfig(**SIZES[size])).eval().to(device)
+    tokenizer = MoveTokenizer() if tokenizer_kind == "move" else CharTokenizer()
+    model = GPT(GPTConfig(**SIZES[size], vocab_size=tokenizer.size)).eval().to(device)
     counts = [int(part) for part in game_counts.split(",")]
     with tempfile.TemporaryDirectory() as folder, torch.inference_mode():
         checkpoint = str(Path(folder) / f"{size}.pt")
-        save_checkpoint(checkpoint, model, CharTokenizer())
+        save_checkpoint(checkpoint, model, tokenizer)
         gpu = device != "cpu"
         flops_per_s = matmul_flops(size=4096 if gpu else 1024, dtype=dtype, device=device)
         bytes_per_s = memory_bandwidth(megabytes=1024 if gpu else 256, device=device)
         where = torch.cuda.get_device_name(device) if gpu else f"threads {torch.get_num_threads()}"
         say(f"model: {size}, {model.num_parameters() / 1e6:.1f}M parameters, random weights; "
-            f"{where}; arena in {dtype}, {decoding} decoding"
+            f"{where}; {tokenizer_kind} tokens; arena in {dtype}, {decoding} decoding"
             f"{', early stop' if early_stop and decoding == 'sample' else ''}"
             f"{', oracle move lengths' if lengths == 'oracle' and decoding == 'sample' else ''}")
         say(f"measured matmul: {flops_per_s / 1e9:.1f} GFLOP/s ({dtype}, {4096 if gpu else 1024} square); "
             f"memory bandwidth: {bytes_per_s / 1e9:.1f} GB/s (a {1024 if gpu else 256} MiB copy)")
         games = scripted_games(max(counts), 2 * rounds + 2, seed=1)
         # The paper's loop on positions spread over the same games' first `rounds` moves.
-        tokenizer = CharTokenizer()
         started = time.perf_counter()
         for number in range(paper_moves):
             ply = 2 * ((2 * number + 1) * rounds // (2 * paper_moves))  # the middle of each stretch
             board = chess.Board()
             for move in games[number % len(games)][:ply]:
                 board.push(move)
-            paper_loop_move(model, tokenizer.encode(transcript(board)))
+            paper_loop_move(model, tokenizer.prompt(board), steps=1 if tokenizer_kind == "move" else 10)
         paper = Figures("paper's loop", paper_moves, time.perf_counter() - started)
         runs = [run_arena(checkpoint, games[:count], rounds, app.plugins, decoding, dtype, early_stop, lengths, device)
                 for count in counts]
@@ -305,7 +311,7 @@ def bench_transformer(app, size, rounds, paper_moves, game_counts, decoding, dty
     last = runs[-1]
     trie = f" and {last.trie / last.moves:.1f} tokens of the legal moves' trie" if last.trie else ""
     say(f"\nFLOP-bound limit: {last.limit(flops_per_s):.1f} moves/s "
-        f"({last.tokens / last.moves:.1f} new transcript characters per model move{trie}, "
+        f"({last.tokens / last.moves:.1f} new transcript tokens per model move{trie}, "
         f"{last.flops / last.moves / 1e9:.2f} GFLOP each, at the measured matmul rate)")
     say(f"roofline: {last.limit(flops_per_s, bytes_per_s):.1f} moves/s (also {last.bytes / last.moves / 1e6:.1f} MB "
         f"of weights and cached keys and values read per model move, at the measured bandwidth)")

@@ -282,12 +282,11 @@ class TransformerPlayer(Player):
         return replies
 
     def _sample_move(self, requests: list[MoveRequest], prompts: list[list[int]]) -> list[MoveReply]:
-        from .sampling import pick
-
         _, last = self.session.prefill([r.game_id for r in requests], prompts, 0)
+        last = last.cpu()
         replies = []
         for row, request in enumerate(requests):
-            token, logprob = pick(last[row], self.temperature, self.top_k, self._generator(request))
+            token, logprob = self._pick(request, 0, last[row], self._generator(request))
             text = self.tokenizer.decode([token])
             info = {"chars": text, "logprob": round(logprob, 4)}
             move = chess.Move.from_uci(text) if token else None
