@@ -33,14 +33,14 @@ import os
 import queue
 import threading
 from dataclasses import dataclass
-from typing import Annotated, Any, Iterable, Iterator, Mapping
+from typing import Annotated, Any, Iterator, Mapping
 
 from pydantic import Field
 
 from arena import hookimpl
 from arena.errors import ConfigError
 from arena.league.config import machine_cores
-from arena.league.executor import Executor, Message, Needs, Worker
+from arena.league.executor import Executor, Message, Needs, Worker, most
 from arena.league.schedule import ScheduledGame
 from arena.league.workers import WorkerConfig, serve
 from arena.options import checked_options
@@ -235,7 +235,7 @@ class RayExecutor(Executor):
         by_pair = {pair: self._overridden(need) for pair, need in needs(self.cluster).items()}
         gpu = {pair for pair, need in by_pair.items() if need.get("GPU")}
         groups = [(gpu, None), (set(by_pair) - gpu, set(by_pair) - gpu)] if gpu else [(set(by_pair), None)]
-        self.kinds = [_Kind(_most(by_pair[pair] for pair in pairs), accepted) for pairs, accepted in groups if pairs]
+        self.kinds = [_Kind(most(by_pair[pair] for pair in pairs), accepted) for pairs, accepted in groups if pairs]
         for kind in self.kinds:
             short = [name for name, amount in kind.resources.items() if amount > self.cluster.get(name, 0.0)]
             if short:
@@ -320,15 +320,6 @@ class RayExecutor(Executor):
                 "kinds": [{"resources": kind.resources, "workers": kind.count,
                            "plays": "every game" if kind.pairs is None else "games that need no GPU"}
                           for kind in self.kinds]}
-
-
-def _most(needs: Iterable[Mapping[str, float]]) -> dict[str, float]:
-    """Per resource, the most any of ``needs`` asks for."""
-    most: dict[str, float] = {}
-    for need in needs:
-        for name, amount in need.items():
-            most[name] = max(most.get(name, 0.0), amount)
-    return most
 
 
 @hookimpl

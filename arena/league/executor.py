@@ -155,19 +155,20 @@ def game_needs(pairs: Iterable[tuple[PlayerSpec, PlayerSpec]], plugins: Plugins,
     :meth:`Player.resources` of the player it builds says, given the
     ``cluster``'s totals.
     """
-    asked: dict[str, dict[str, float]] = {}
-    needs: dict[frozenset[str], dict[str, float]] = {}
-    for pair in pairs:
-        need: dict[str, float] = {}
-        for spec in pair:
-            name = spec.name or spec.type
-            if name not in asked:
-                asked[name] = dict(spec.resources) if spec.resources is not None else \
-                    build_player(spec, plugins).resources(cluster)
-            for resource, amount in asked[name].items():
-                need[resource] = max(need.get(resource, 0.0), float(amount))
-        needs[frozenset(spec.name or spec.type for spec in pair)] = need
-    return needs
+    named = [{spec.name or spec.type: spec for spec in pair} for pair in pairs]
+    players = {name: spec for pair in named for name, spec in pair.items()}  # each asked once
+    asked = {name: dict(spec.resources) if spec.resources is not None else
+             build_player(spec, plugins).resources(cluster) for name, spec in players.items()}
+    return {frozenset(pair): most(asked[name] for name in pair) for pair in named}
+
+
+def most(needs: Iterable[Mapping[str, float]]) -> dict[str, float]:
+    """Per resource, the most any of ``needs`` asks for."""
+    largest: dict[str, float] = {}
+    for need in needs:
+        for name, amount in need.items():
+            largest[name] = max(largest.get(name, 0.0), float(amount))
+    return largest
 
 
 def build_executor(spec: PlayerSpec, plugins: Plugins) -> Executor:

@@ -235,7 +235,6 @@ class _Trie:
     def __init__(self, branches: list[list[int]]):
         self.tokens: list[int] = []  #: each node's token
         self.depths: list[int] = []  #: each node's place in its branches (0: the first token)
-        self.parents: list[int] = []  #: each node's parent node, -1 for a branch's first token
         self.paths: list[list[int]] = []  #: per branch, the node of each of its tokens
         nodes: dict[tuple[int, ...], int] = {}
         for branch in branches:
@@ -246,17 +245,15 @@ class _Trie:
                     nodes[prefix] = len(self.tokens)
                     self.tokens.append(branch[depth])
                     self.depths.append(depth)
-                    self.parents.append(path[-1] if path else -1)
                 path.append(nodes[prefix])
             self.paths.append(path)
 
     def ancestry(self) -> torch.Tensor:
         """(nodes, nodes): whether the second node is the first or one of its ancestors."""
         count = len(self.tokens)
-        seen = torch.zeros((count, count), dtype=torch.bool)
-        for node in range(count):
-            at = node
-            while at >= 0:
-                seen[node, at] = True
-                at = self.parents[at]
-        return seen
+        seen = [[False] * count for _ in range(count)]  # in Python, then one tensor: a move's trie is small
+        for path in self.paths:
+            for depth, node in enumerate(path):
+                for ancestor in path[:depth + 1]:
+                    seen[node][ancestor] = True
+        return torch.tensor(seen, dtype=torch.bool).reshape(count, count)
