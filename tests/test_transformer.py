@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import random
 import zipfile
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from arena_plugins.transformer.tokenizer import (
     PAPER_VOCABULARY,
     CharTokenizer,
     MoveTokenizer,
+    Prompts,
     tokenizer_from_dict,
     transcript,
 )
@@ -74,6 +76,41 @@ def test_transcripts_are_the_papers_format():
     assert CharTokenizer().encode(" x") == [0, 31] and PAPER_VOCABULARY.index(";") == 15
     with pytest.raises(ValueError, match="standard position"):
         transcript(chess.Board("8/8/8/8/8/8/8/K6k w - - 0 1"))
+
+
+@pytest.mark.parametrize("kind", ["char", "move"])
+def test_prompts_kept_between_moves_equal_the_transcript_built_from_the_start(kind):
+    tokenizer = CharTokenizer() if kind == "char" else MoveTokenizer()
+    prompts = Prompts(tokenizer)
+    board = chess.Board()
+    rng = random.Random(5)
+    for _ in range(60):
+        assert prompts.prompt("g", board) == tokenizer.prompt(board)
+        board.push(rng.choice(list(board.legal_moves)))
+    board.pop(), board.pop()  # the history changed (a take-back): the prompt is rebuilt, not extended
+    board.push(next(iter(board.legal_moves)))
+    assert prompts.prompt("g", board) == tokenizer.prompt(board)
+    assert prompts.prompt("other", boards("e4")[0]) == tokenizer.prompt(boards("e4")[0])
+    with pytest.raises(ValueError, match="standard position"):
+        prompts.prompt("fen", chess.Board("8/8/8/8/8/8/8/K6k w - - 0 1"))
+
+
+def test_the_san_stems_early_stop_reads_are_python_chess_san_without_check_marks():
+    from arena_plugins.transformer.player import san_stems
+
+    rng = random.Random(6)
+    compared = 0
+    # Random games reach promotions, castling and moves that need a file, a rank or both to tell apart.
+    for _ in range(30):
+        board = chess.Board()
+        while not board.is_game_over() and board.ply() < 150:
+            assert san_stems(board) == [board.san(move).rstrip("+#") for move in board.legal_moves]
+            compared += board.legal_moves.count()
+            board.push(rng.choice(list(board.legal_moves)))
+    # Knights on a1, e1, g1 and e5: f3 and d3 are reached by several, told apart by file, rank or both.
+    board = chess.Board("1k6/8/8/4N3/8/8/8/N3N1NK w - - 0 1")
+    assert {"N1d3", "N5d3", "Ngf3", "N5f3", "Ne1f3"} <= set(san_stems(board))
+    assert compared > 50_000
 
 
 def test_the_move_vocabulary_holds_every_legal_move_once():
@@ -173,19 +210,37 @@ def test_unsafe_and_broken_checkpoints_are_refused_with_the_reason(tmp_path):
         assert message in str(caught.value) and str(path) in str(caught.value), str(caught.value)
 
 
-def test_batched_cached_logits_equal_one_at_a_time_full_recomputation():
-    model = tiny_model(seed=1)
-    tokenizer = CharTokenizer()
-    prompts = [tokenizer.encode(transcript(board)) for board in boards(*GAMES)]
+#: Where the model tests run: the CPU, and a CUDA GPU where this machine has one (bench/gpu.sh runs them there).
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+#: How far cached logits may stray from a full recomputation, as a share of the logits' norm: float32
+#: rounding, or bfloat16's 8-bit mantissa (both ways compute in bfloat16, in differently shaped products).
+RELATIVE_ERROR = {"float32": 1e-5, "bfloat16": 2e-2}
+
+
+def _relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
+    return float((got.double() - want.double()).norm() / want.double().norm())
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("kind", ["char", "move"])
+def test_batched_cached_logits_equal_one_at_a_time_full_recomputation(kind, dtype, device):
+    tokenizer = CharTokenizer() if kind == "char" else MoveTokenizer()
+    model = tiny_model(seed=1, vocab_size=tokenizer.size).to(device=device, dtype=getattr(torch, dtype))
+    positions = boards(*GAMES)
+    prompts = [tokenizer.prompt(board) for board in positions]
+    # One more token per game, as a sampled character or move would be: "N", or the game's first legal move.
+    appended = ([tokenizer.encode("N")[0]] * len(prompts) if kind == "char"
+                else [tokenizer.encode([next(iter(board.legal_moves))])[0] for board in positions])
     session = Session(model)
     with torch.no_grad():
         rows, last = session.prefill([f"g{i}" for i in range(len(prompts))], prompts, extra=3)
-        appended = [tokenizer.encode("N")[0]] * len(prompts)
         after = session.step(rows, appended, [True] * len(prompts))
         for row, tokens in enumerate(prompts):
-            full = model(torch.tensor([tokens + [appended[row]]]))[0][0]
-            torch.testing.assert_close(last[row], full[-2], atol=1e-5, rtol=1e-4)
-            torch.testing.assert_close(after[row], full[-1], atol=1e-5, rtol=1e-4)
+            full = model(torch.tensor([tokens + [appended[row]]], device=device))[0][0]
+            assert last[row].dtype == after[row].dtype == full.dtype
+            assert _relative_error(last[row], full[-2]) < RELATIVE_ERROR[dtype]
+            assert _relative_error(after[row], full[-1]) < RELATIVE_ERROR[dtype]
 
 
 def _game_prompts(script: str, plies: int) -> list[int]:
@@ -323,18 +378,18 @@ rules: {{max_moves: 40, illegal_attempts: 5}}
 
 
 def test_sampling_stops_once_the_characters_cannot_spell_a_legal_move(checkpoint, plugins):
-    from arena_plugins.transformer.player import _viable_prefixes
+    from arena_plugins.transformer.player import Spellings
 
     requests = _requests(seed=11) * 4
     requests = [MoveRequest(f"x{i}", r.board, seed=i) for i, r in enumerate(requests)]
     early = player(checkpoint, plugins, temperature=1.0).choose(requests)
     full = player(checkpoint, plugins, temperature=1.0, early_stop=False).choose(requests)
     for request, short, whole in zip(requests, early, full):
-        viable = _viable_prefixes(request.board)
+        viable = Spellings(request.board)
         chars = short.info["chars"].lstrip()
         if short.move is None and not short.resign:
             # Stopped at the first character that left every legal move's spelling...
-            assert chars not in viable and (chars[:-1] in viable or chars[:-1] == "")
+            assert not viable.begins(chars) and (chars[:-1] == "" or viable.begins(chars[:-1]))
         # ...and the full token starts the same way: it can only be illegal too.
         assert whole.info["chars"].lstrip().startswith(chars.strip()) or short.move is not None
     assert sum(len(r.info["chars"]) for r in early) < sum(len(r.info["chars"]) for r in full) / 2
@@ -552,12 +607,13 @@ def test_new_games_get_their_rows_in_one_allocation_and_the_same_logits():
     torch.testing.assert_close(more, torch.stack(alone[:2]), atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("decoding", ["sample", "legal"])
-def test_bfloat16_plays_the_same_greedy_moves_as_float32_on_a_scripted_game(plugins, decoding):
+def test_bfloat16_plays_the_same_greedy_moves_as_float32_on_a_scripted_game(plugins, decoding, device):
     shipped = str(Path(__file__).parent.parent / "models" / "transcendence-tiny.pt")
     moves = {}
     for dtype in ("float32", "bfloat16"):
-        model = player(shipped, plugins, temperature=0.0, dtype=dtype, device="cpu", decoding=decoding)
+        model = player(shipped, plugins, temperature=0.0, dtype=dtype, device=device, decoding=decoding)
         # Every position of the scripted game, each game a request of its own, all in one batch.
         requests = [MoveRequest(f"p{plies}", board, seed=1) for plies, board in
                     enumerate(boards(*(" ".join(SCRIPTS[0].split()[:plies]) for plies in range(20))))]
@@ -565,8 +621,9 @@ def test_bfloat16_plays_the_same_greedy_moves_as_float32_on_a_scripted_game(plug
     assert moves["bfloat16"] == moves["float32"] and sum(map(bool, moves["float32"])) == 20
 
 
-def test_the_legal_moves_trie_scores_every_move_as_scoring_it_alone_does():
-    model = tiny_model(seed=4)
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_legal_moves_trie_scores_every_move_as_scoring_it_alone_does(device):
+    model = tiny_model(seed=4).to(device)
     tokenizer = CharTokenizer()
     session = Session(model)
     positions = boards(*GAMES)
@@ -580,7 +637,7 @@ def test_the_legal_moves_trie_scores_every_move_as_scoring_it_alone_does():
         for row, (prompt, moves) in enumerate(zip(prompts, encoded)):
             for tokens, scored in zip(moves, trie[row]):
                 # The move alone, its whole transcript recomputed: log-probabilities after each of its tokens.
-                full = torch.log_softmax(model(torch.tensor([prompt + tokens[:-1]]))[0][0].float(), dim=-1)
+                full = torch.log_softmax(model(torch.tensor([prompt + tokens[:-1]], device=device))[0][0].float(), dim=-1)
                 torch.testing.assert_close(scored, full[len(prompt):], atol=1e-4, rtol=1e-4)
     # Shared prefixes ran once: fewer tokens than the moves' characters.
     assert ran < sum(len(tokens) - 1 for moves in encoded for tokens in moves)

@@ -29,7 +29,7 @@ from arena import ConfigError, MoveRequest
 from arena.spec import PlayerSpec, build_registered
 
 from .player import MOVE_END, TransformerPlayer
-from .tokenizer import CharTokenizer, MoveTokenizer
+from .tokenizer import CharTokenizer, MoveTokenizer, Prompts
 
 if TYPE_CHECKING:
     from .model import GPT, GPTConfig
@@ -158,10 +158,11 @@ class OracleTransformer(TransformerPlayer):
         super().start()
         self.oracle: dict[str, list[int]] = {}  #: per game, the tokens its next move must be
 
-    def _pick(self, request: MoveRequest, step: int, logits: Any, generator: Any) -> tuple[int, float]:
-        _, log_p = super()._pick(request, step, logits, generator)
-        script = self.oracle[request.game_id]
-        return script[min(step, len(script) - 1)], log_p  # past its end a move is over: the token is dropped
+    def _pick(self, requests: list[MoveRequest], step: int, logits: Any, generators: list[Any]) -> list[tuple[int, float]]:
+        picked = super()._pick(requests, step, logits, generators)
+        scripts = [self.oracle[request.game_id] for request in requests]
+        # Past its end a move is over: the token is dropped.
+        return [(script[min(step, len(script) - 1)], log_p) for script, (_, log_p) in zip(scripts, picked)]
 
 
 def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugins, decoding: str,
@@ -183,18 +184,18 @@ def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugi
     element = next(player.model.parameters()).element_size()
     tokenizer = player.tokenizer
     seconds, moves, tokens, flops, traffic, tries = 0.0, 0, 0, 0.0, 0.0, 0
+    boards = [chess.Board() for _ in games]  # each game at the round's position, advanced two plies a round
+    prompts = Prompts(tokenizer)  # the bench's own count of the transcripts, kept as the player keeps its own
     for round_number in range(rounds):
         ply = 2 * round_number
-        requests = []
-        for number, script in enumerate(games):
-            board = chess.Board()
-            for move in script[:ply]:
-                board.push(move)
-            requests.append(MoveRequest(f"g{number}", board, seed=number))
-            before = len(tokenizer.prompt(board))
+        requests, lengths = [], []
+        for number, (script, board) in enumerate(zip(games, boards)):
+            requests.append(MoveRequest(f"g{number}", board.copy(), seed=number))
+            before = len(prompts.prompt(f"g{number}", board))
+            lengths.append(before)
             board.push(script[ply])
             board.push(script[ply + 1])
-            after = len(tokenizer.prompt(board))
+            after = len(prompts.prompt(f"g{number}", board))
             if isinstance(player, OracleTransformer):  # the move the script plays next (then the space)
                 following = script[ply + 2]
                 player.oracle[f"g{number}"] = (tokenizer.encode([following]) if player.per_move
@@ -208,7 +209,7 @@ def run_arena(checkpoint: str, games: list[list[chess.Move]], rounds: int, plugi
         seconds += time.perf_counter() - started
         traffic += (player.session.forwards - forwards) * parameters * element
         # Legal decoding's own work: the legal moves' trie, each node counted at its game's prompt (on average).
-        prompt = sum(len(tokenizer.prompt(request.board)) for request in requests) // len(requests)
+        prompt = sum(lengths) // len(lengths)
         trie = player.session.scratch - scratch
         tries += trie
         flops += trie * minimal_flops(config, parameters, prompt)

@@ -110,8 +110,9 @@ class TransformerPlayer(Player):
         self.device = torch.device(device)
         self.model = model.to(device=self.device, dtype=getattr(torch, dtype))
         from .inference import Session
-        from .tokenizer import MoveTokenizer
+        from .tokenizer import MoveTokenizer, Prompts
 
+        self.prompts = Prompts(self.tokenizer)
         self.per_move = isinstance(self.tokenizer, MoveTokenizer)
         if not self.per_move:
             self._end = self.tokenizer.encode(MOVE_END)[0]
@@ -132,6 +133,7 @@ class TransformerPlayer(Player):
     def game_over(self, game_id: str, board: chess.Board, result: str) -> None:
         if self.session is not None:
             self.session.release(game_id)
+            self.prompts.forget(game_id)
 
     def close(self) -> None:
         self.model = self.session = None
@@ -144,7 +146,7 @@ class TransformerPlayer(Player):
         rows, prompts = [], []
         for i, request in enumerate(requests):
             try:
-                prompt = self.tokenizer.prompt(request.board)
+                prompt = self.prompts.prompt(request.game_id, request.board)
             except ValueError as error:
                 replies[i] = MoveReply(failure=Failure.ERROR, detail=f"{self.name}: {error}")
                 continue
@@ -186,11 +188,12 @@ class TransformerPlayer(Player):
         seed = derive_seed(request.seed, "transformer", request.board.ply(), request.attempt)
         return torch.Generator().manual_seed(seed)
 
-    def _pick(self, request: MoveRequest, step: int, logits: Any, generator: Any) -> tuple[int, float]:
-        """The token at ``step`` of a game's sampled move, and its log-probability: a draw from ``logits``."""
+    def _pick(self, requests: list[MoveRequest], step: int, logits: Any, generators: list[Any]) -> list[tuple[int, float]]:
+        """The token at ``step`` of each game's sampled move, and its log-probability: draws from ``logits``
+        (one row per request)."""
         from .sampling import pick
 
-        return pick(logits, self.temperature, self.top_k, generator)
+        return pick(logits, self.temperature, self.top_k, generators)
 
     def _sample(self, requests: list[MoveRequest], prompts: list[list[int]]) -> list[MoveReply]:
         rows, logits = self.session.prefill([r.game_id for r in requests], prompts, self.max_chars)
@@ -198,12 +201,10 @@ class TransformerPlayer(Player):
         generated: list[list[int]] = [[] for _ in requests]
         logprob = [0.0] * len(requests)
         done = [False] * len(requests)
-        viable = [_viable_prefixes(request.board) for request in requests] if self.early_stop else None
+        viable = [Spellings(request.board) for request in requests] if self.early_stop else None
         for step in range(self.max_chars):
             tokens, keep = [], []
-            logits = logits.cpu()  # once per step, not once per game: on a GPU each copy waits for the device
-            for row, generator in enumerate(generators):
-                token, log_p = self._pick(requests[row], step, logits[row], generator)
+            for row, (token, log_p) in enumerate(self._pick(requests, step, logits, generators)):
                 # A token is part of the game's transcript if its move had not ended before it.
                 keep.append(not done[row])
                 if not done[row]:
@@ -216,7 +217,7 @@ class TransformerPlayer(Player):
                     done[row] = (
                         (token == self._end and word != "")
                         or text.endswith(";")
-                        or (viable is not None and word != "" and word not in viable[row])
+                        or (viable is not None and word != "" and not viable[row].begins(word))
                     )
                 tokens.append(token)
             if all(done) or step == self.max_chars - 1:
@@ -251,7 +252,7 @@ class TransformerPlayer(Player):
             candidates.append((moves, sans, [self.tokenizer.encode(san + MOVE_END) for san in sans]))
         width = max(sum(len(tokens) - 1 for tokens in entry[2]) for entry in candidates)
         rows, last = self.session.prefill([r.game_id for r in requests], prompts, width)
-        last = torch.log_softmax(last.float(), dim=-1)
+        last = torch.log_softmax(last.float(), dim=-1).cpu()  # read move by move below: one copy to the host
         # Each move's characters but the last go in as a branch; the last is only predicted.
         branch_logprobs = self.session.tree(rows, [[tokens[:-1] for tokens in entry[2]] for entry in candidates])
         replies = []
@@ -271,7 +272,7 @@ class TransformerPlayer(Player):
         from .sampling import pick_from
 
         _, last = self.session.prefill([r.game_id for r in requests], prompts, 0)
-        last = torch.log_softmax(last.float(), dim=-1)
+        last = torch.log_softmax(last.float(), dim=-1).cpu()  # read game by game below: one copy to the host
         replies = []
         for row, request in enumerate(requests):
             moves = list(request.board.legal_moves)
@@ -283,10 +284,9 @@ class TransformerPlayer(Player):
 
     def _sample_move(self, requests: list[MoveRequest], prompts: list[list[int]]) -> list[MoveReply]:
         _, last = self.session.prefill([r.game_id for r in requests], prompts, 0)
-        last = last.cpu()
+        picked = self._pick(requests, 0, last, [self._generator(request) for request in requests])
         replies = []
-        for row, request in enumerate(requests):
-            token, logprob = self._pick(request, 0, last[row], self._generator(request))
+        for request, (token, logprob) in zip(requests, picked):
             text = self.tokenizer.decode([token])
             info = {"chars": text, "logprob": round(logprob, 4)}
             move = chess.Move.from_uci(text) if token else None
@@ -308,12 +308,53 @@ def check_file(checkpoint: str) -> None:
     check_checkpoint(checkpoint)
 
 
-def _viable_prefixes(board: chess.Board) -> set[str]:
-    """Every beginning of a legal move in standard SAN (check marks optional, castling also with
-    zeros) or of a result string: generation stops once a move's characters leave this set."""
-    words = list(RESULTS)
-    for move in board.legal_moves:
-        san = board.san(move).rstrip("+#")
-        for variant in {san, san.replace("O", "0")}:
-            words += [variant, variant + "+", variant + "#"]
-    return {word[:end] for word in words for end in range(1, len(word) + 1)}
+class Spellings:
+    """What a sampled move's characters may still become at ``board``: a legal move in standard SAN
+    (check marks optional, castling also with zeros) or a result string; generation stops once
+    they cannot."""
+
+    def __init__(self, board: chess.Board):
+        stems = san_stems(board)
+        self.stems = stems + [stem.replace("O", "0") for stem in stems if stem.startswith("O")]
+
+    def begins(self, word: str) -> bool:
+        """Whether ``word`` is the beginning (or the whole) of a legal move's spelling or of a result."""
+        if word[-1:] in ("+", "#"):  # a mark ends a move: what it follows must be a whole move
+            return word[:-1] in self.stems
+        return any(stem.startswith(word) for stem in self.stems) or any(r.startswith(word) for r in RESULTS)
+
+
+def san_stems(board: chess.Board) -> list[str]:
+    """Every legal move's SAN without its check mark, in ``board.legal_moves`` order.
+
+    ``board.san`` plays each move to see whether it gives check or mate, which is most
+    of its cost; early stop has no use for the mark, and asks at every move of every game.
+    """
+    moves = list(board.legal_moves)
+    arrivals: dict[tuple[int, int], list[int]] = {}  #: (piece type, target) -> the squares it can come from
+    for move in moves:
+        arrivals.setdefault((board.piece_type_at(move.from_square), move.to_square), []).append(move.from_square)
+    stems = []
+    for move in moves:
+        piece = board.piece_type_at(move.from_square)
+        target = chess.square_name(move.to_square)
+        capture = "x" if board.is_capture(move) else ""
+        if board.is_castling(move):
+            stems.append("O-O" if chess.square_file(move.to_square) > chess.square_file(move.from_square) else "O-O-O")
+        elif piece == chess.PAWN:
+            origin = chess.FILE_NAMES[chess.square_file(move.from_square)] if capture else ""
+            promotion = f"={chess.piece_symbol(move.promotion).upper()}" if move.promotion else ""
+            stems.append(f"{origin}{capture}{target}{promotion}")
+        else:
+            rivals = [square for square in arrivals[piece, move.to_square] if square != move.from_square]
+            origin = ""
+            if rivals:  # the file if it tells them apart, else the rank, else both
+                file, rank = chess.square_file(move.from_square), chess.square_rank(move.from_square)
+                if all(chess.square_file(square) != file for square in rivals):
+                    origin = chess.FILE_NAMES[file]
+                elif all(chess.square_rank(square) != rank for square in rivals):
+                    origin = chess.RANK_NAMES[rank]
+                else:
+                    origin = chess.square_name(move.from_square)
+            stems.append(f"{chess.piece_symbol(piece).upper()}{origin}{capture}{target}")
+    return stems

@@ -16,19 +16,26 @@ def _draw(probabilities: torch.Tensor, generator: torch.Generator) -> int:
     return int(min(torch.searchsorted(cumulative, uniform * cumulative[-1]).item(), len(probabilities) - 1))
 
 
-def pick(logits: torch.Tensor, temperature: float, top_k: int | None, generator: torch.Generator) -> tuple[int, float]:
-    """A token from one row of logits; returns it with its log-probability under the model (temperature 1)."""
+def pick(logits: torch.Tensor, temperature: float, top_k: int | None,
+         generators: list[torch.Generator]) -> list[tuple[int, float]]:
+    """A token from each row of logits (row ``i`` drawn with ``generators[i]``), with its
+    log-probability under the model (temperature 1). The rows are scaled, cut and normalized
+    together; each game's draw still takes one uniform from its own generator."""
     logits = logits.to(torch.float64).cpu()
     log_model = torch.log_softmax(logits, dim=-1)
     if temperature == 0:
-        token = int(torch.argmax(logits))
-        return token, float(log_model[token])
-    scaled = logits / temperature
-    if top_k is not None and top_k < scaled.numel():
-        threshold = torch.topk(scaled, top_k).values[-1]
-        scaled = torch.where(scaled < threshold, torch.full_like(scaled, -math.inf), scaled)
-    token = _draw(torch.softmax(scaled, dim=-1), generator)
-    return token, float(log_model[token])
+        tokens = torch.argmax(logits, dim=-1)
+    else:
+        scaled = logits / temperature
+        if top_k is not None and top_k < scaled.shape[-1]:
+            threshold = torch.topk(scaled, top_k, dim=-1).values[:, -1:]
+            scaled = torch.where(scaled < threshold, torch.full_like(scaled, -math.inf), scaled)
+        cumulative = torch.cumsum(torch.softmax(scaled, dim=-1), dim=-1)
+        uniforms = torch.stack([torch.rand((), generator=generator, dtype=torch.float64) for generator in generators])
+        tokens = torch.searchsorted(cumulative, (uniforms * cumulative[:, -1])[:, None])[:, 0]
+        tokens = tokens.clamp(max=logits.shape[-1] - 1)
+    chosen = log_model.gather(1, tokens[:, None])[:, 0]
+    return list(zip(tokens.tolist(), chosen.tolist()))
 
 
 def pick_from(scores: list[float], temperature: float, generator: torch.Generator) -> tuple[int, dict[str, Any]]:

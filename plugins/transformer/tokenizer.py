@@ -60,7 +60,20 @@ class CharTokenizer:
 
     def prompt(self, board: chess.Board) -> list[int]:
         """The tokens of the game so far, ending where the side to move's move begins."""
-        return self.encode(transcript(board))
+        return Prompts(self).prompt("", board)
+
+    def opening(self) -> list[int]:
+        """The tokens a game's transcript starts with."""
+        return self.encode(";")
+
+    def ply(self, board: chess.Board, move: chess.Move) -> list[int]:
+        """The tokens ``move``, played from ``board``, adds to the transcript."""
+        number = f"{board.fullmove_number}." if board.turn == chess.WHITE else ""
+        return self.encode(f"{number}{board.san(move)} ")
+
+    def turn(self, board: chess.Board) -> list[int]:
+        """The tokens between the moves and the side to move's move: White's move number."""
+        return self.encode(f"{board.fullmove_number}.") if board.turn == chess.WHITE else []
 
     def game(self, moves: list[chess.Move], sans: list[str] | None = None) -> list[int]:
         """A whole game's tokens, as training data holds them (``sans``: the moves' SAN, when known)."""
@@ -125,14 +138,52 @@ class MoveTokenizer:
         return {"kind": "move", "moves": list(self.moves)}
 
     def prompt(self, board: chess.Board) -> list[int]:
-        _check_standard_start(board)
-        return [0] + self.encode(board.move_stack)
+        return Prompts(self).prompt("", board)
+
+    def opening(self) -> list[int]:
+        return [0]
+
+    def ply(self, board: chess.Board, move: chess.Move) -> list[int]:
+        return self.encode([move])
+
+    def turn(self, board: chess.Board) -> list[int]:
+        return []
 
     def game(self, moves: list[chess.Move], sans: list[str] | None = None) -> list[int]:
         return [0] + self.encode(moves)
 
 
 Tokenizer = Union[CharTokenizer, MoveTokenizer]
+
+
+class Prompts:
+    """Each game's prompt, kept between its moves: a move adds only the tokens of the plies played
+    since (a transcript rebuilt from the start costs the SAN of every earlier move, at every move)."""
+
+    def __init__(self, tokenizer: Tokenizer):
+        self.tokenizer = tokenizer
+        self._games: dict[str, tuple[chess.Board, list[int]]] = {}  #: per game: its replay and its tokens
+
+    def prompt(self, game_id: str, board: chess.Board) -> list[int]:
+        """The tokens of ``board``'s game so far, ending where the side to move's move begins.
+
+        Raises ValueError for a game that did not start from the standard position.
+        """
+        kept = self._games.get(game_id)
+        stack = board.move_stack
+        if kept is None or len(kept[0].move_stack) > len(stack) or kept[0].move_stack != stack[:len(kept[0].move_stack)]:
+            # A game new to this player (or one whose moves changed): its start is checked once, here.
+            _check_standard_start(board)
+            kept = self._games[game_id] = (chess.Board(), self.tokenizer.opening())
+        replay, tokens = kept
+        for move in stack[len(replay.move_stack):]:
+            tokens += self.tokenizer.ply(replay, move)
+            replay.push(move)
+        return tokens + self.tokenizer.turn(replay)
+
+    def forget(self, game_id: str) -> None:
+        """Drop a finished game's prompt."""
+        self._games.pop(game_id, None)
 
 
 def tokenizer_from_dict(spec: Any) -> Tokenizer:
@@ -172,15 +223,5 @@ def transcript(board: chess.Board) -> str:
     Raises ValueError for a game that did not start from the standard position:
     a transcript cannot describe it.
     """
-    _check_standard_start(board)
-    replay = chess.Board()
-    parts = [";"]
-    for move in board.move_stack:
-        if replay.turn == chess.WHITE:
-            parts.append(f"{replay.fullmove_number}.")
-        parts.append(replay.san(move))
-        parts.append(" ")
-        replay.push(move)
-    if replay.turn == chess.WHITE:
-        parts.append(f"{replay.fullmove_number}.")
-    return "".join(parts)
+    tokenizer = CharTokenizer()
+    return tokenizer.decode(tokenizer.prompt(board))
