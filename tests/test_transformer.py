@@ -22,7 +22,7 @@ from arena.play.record import Termination
 from arena.league.store import read_records
 from arena.spec import PlayerSpec, build_player
 from arena_plugins.transformer.checkpoint import CheckpointError, check_checkpoint, load_model, save_checkpoint
-from arena_plugins.transformer.inference import Session
+from arena_plugins.transformer.inference import GROWTH_COLUMNS, Session
 from arena_plugins.transformer.model import GPT, GPTConfig, state_shapes
 from arena_plugins.transformer.tokenizer import (
     PAPER_VOCABULARY,
@@ -234,8 +234,8 @@ def test_batched_cached_logits_equal_one_at_a_time_full_recomputation(kind, dtyp
                 else [tokenizer.encode([next(iter(board.legal_moves))])[0] for board in positions])
     session = Session(model)
     with torch.no_grad():
-        rows, last = session.prefill([f"g{i}" for i in range(len(prompts))], prompts, extra=3)
-        after = session.step(rows, appended, [True] * len(prompts))
+        rows, last = session.prefill([f"g{i}" for i in range(len(prompts))], prompts)
+        after = session.step(rows, appended)
         for row, tokens in enumerate(prompts):
             full = model(torch.tensor([tokens + [appended[row]]], device=device))[0][0]
             assert last[row].dtype == after[row].dtype == full.dtype
@@ -254,25 +254,24 @@ SCRIPTS = ("e4 c5 Nf3 d6 d4 cxd4 Nxd4 Nf6 Nc3 a6 Be3 e5 Nb3 Be6 f3 Be7 Qd2 O-O O
            "d4 d5 c4 e6 Nc3 Nf6 Bg5 Be7 e3 O-O Nf3 h6 Bh4 b6 cxd5 Nxd5 Bxe7 Qxe7 Nxd5 exd5")
 
 
-def test_keys_and_values_kept_between_moves_give_the_same_logits_even_after_packing():
+def test_keys_and_values_kept_between_moves_give_the_same_logits_as_the_cache_grows():
     model = tiny_model(seed=2, block_size=128)
-    # Few spare columns: rows get packed to the left several times during these games.
-    session = Session(model, spare_columns=0)
+    session = Session(model)
     tokenizer = CharTokenizer()
     for plies in range(2, 21):
         prompts = [_game_prompts(script, plies) for script in SCRIPTS]
         before = session.computed
         with torch.no_grad():
-            rows, kept = session.prefill(["a", "b"], prompts, extra=4)
+            rows, kept = session.prefill(["a", "b"], prompts)
             # A garbage continuation that the next move must throw away.
-            session.step(rows, tokenizer.encode("xx"), [True, True])
-            fresh = Session(model).prefill(["a", "b"], prompts, extra=0)[1]
+            session.step(rows, tokenizer.encode("xx"))
+            fresh = Session(model).prefill(["a", "b"], prompts)[1]
         torch.testing.assert_close(kept, fresh, atol=1e-5, rtol=1e-4)
         if plies > 2:
             assert session.computed - before < sum(len(p) for p in prompts) / 2  # only the new characters ran
-        if plies % 5 == 0:
-            session.pack()  # as when the columns run out
-    assert session.packings >= 3 and session.capacity == model.config.block_size
+    # The columns in use grew with the longest game, a few at a time, and no further; nothing was copied.
+    assert session.growths == 1  # the two games' rows, once
+    assert max(map(len, prompts)) + 2 <= session.cache.ready <= max(map(len, prompts)) + 2 + 2 * GROWTH_COLUMNS
 
 
 def _requests(seed=7):
@@ -416,14 +415,16 @@ def test_columns_no_game_wrote_never_spoil_the_logits():
     model = tiny_model()
     session = Session(model)
     with torch.inference_mode():
-        session.prefill(["a"], [_game_prompts("e4 e5 Nf3 Nc6 Bb5 a6", 6)], 4)
+        session.prefill(["a"], [_game_prompts("e4 e5 Nf3 Nc6 Bb5 a6", 6)])
         # Leave NaN in freed memory of the size the grown buffer will take, as a previous user might.
-        grown = session.cache.keys[:, :1].numel() * 3
+        grown = session.cache.keys[0][:1].numel() * 3
         del_me = torch.full((grown,), float("nan"))
         del del_me
-        session.prefill(["a", "b", "c"], [_game_prompts("e4 e5 Nf3 Nc6 Bb5 a6", 6)] * 3, 4)
-        assert torch.isfinite(session.cache.keys).all() and torch.isfinite(session.cache.values).all()
-        _, logits = session.prefill(["d"], [_game_prompts("d4 d5", 2)], 4)
+        session.prefill(["a", "b", "c"], [_game_prompts("e4 e5 Nf3 Nc6 Bb5 a6", 6)] * 3)
+        # Every column a call may read (those before ``ready``) holds numbers.
+        ready = session.cache.ready
+        assert all(torch.isfinite(layer[:, :, :ready]).all() for layer in session.cache.keys + session.cache.values)
+        _, logits = session.prefill(["d"], [_game_prompts("d4 d5", 2)])
     assert torch.isfinite(logits).all()
 
 
@@ -598,11 +599,11 @@ def test_new_games_get_their_rows_in_one_allocation_and_the_same_logits():
     session = Session(model)
     prompts = [_game_prompts(SCRIPTS[i % 2], 2 + i) for i in range(5)]
     with torch.no_grad():
-        _, logits = session.prefill([f"g{i}" for i in range(5)], prompts, extra=0)
-        assert len(session.tokens) == session.cache.keys.shape[1] == 5  # not 8 from doubling 1, 2, 4, 8
-        _, more = session.prefill(["g5", "g6"], prompts[:2], extra=0)  # rows double from here: 5 more
-        assert session.cache.keys.shape[1] == 10
-        alone = [Session(model).prefill(["x"], [prompt], extra=0)[1][0] for prompt in prompts]
+        _, logits = session.prefill([f"g{i}" for i in range(5)], prompts)
+        assert len(session.tokens) == session.cache.shape[0] == 5  # not 8 from doubling 1, 2, 4, 8
+        _, more = session.prefill(["g5", "g6"], prompts[:2])  # rows double from here: 5 more
+        assert session.cache.shape[0] == 10
+        alone = [Session(model).prefill(["x"], [prompt])[1][0] for prompt in prompts]
     torch.testing.assert_close(logits, torch.stack(alone), atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(more, torch.stack(alone[:2]), atol=1e-5, rtol=1e-4)
 
@@ -629,7 +630,7 @@ def test_the_legal_moves_trie_scores_every_move_as_scoring_it_alone_does(device)
     positions = boards(*GAMES)
     with torch.no_grad():
         prompts = [tokenizer.encode(transcript(board)) for board in positions]
-        rows, _ = session.prefill([f"g{i}" for i in range(len(prompts))], prompts, extra=0)
+        rows, _ = session.prefill([f"g{i}" for i in range(len(prompts))], prompts)
         encoded = [[tokenizer.encode(board.san(move) + " ") for move in board.legal_moves] for board in positions]
         before = session.computed
         trie = session.tree(rows, [[tokens[:-1] for tokens in moves] for moves in encoded])

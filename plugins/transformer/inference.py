@@ -1,16 +1,17 @@
 """Batched inference for many games at once, each game keeping its keys and values between moves.
 
 A :class:`Session` belongs to one player. Every game it serves has a row (a
-slot) in one key/value buffer that lives across moves. All rows share the
-buffer's columns: each call appends the same columns to every row, and a row
-marks which of its columns hold its game's tokens (the rest are holes: other
-games' new tokens, discarded generations, padding). Positions are explicit
-per token, so holes cost nothing but a little attention bandwidth; when the
-columns run out, each row's tokens are packed to the left.
+slot) in one key/value cache that lives across moves, and a row holds its
+game's tokens in its first columns, in order: a token's column is its position.
+A call runs new tokens for every row at once, each at the columns after its
+row's tokens; tokens that are not kept (the characters generated after a move
+ended, the legal moves' trie, padding) are written past the row's end and
+written over by the next call. So no column is wasted on other games' tokens,
+nothing ever needs compacting, and the cache grows only to the longest game.
 
-So a move only runs the characters new since the game's previous move (the
-last moves and the move number) and the characters it generates, for all
-games in one batch, without copying any game's cache.
+A move only runs the tokens new since the game's previous move (the last
+moves and the move number) and the tokens it generates, for all games in one
+batch, without copying any game's cache.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from .model import GPT, KVCache
 
-#: Columns beyond the model's context, so that packing (a copy) is rare.
-SPARE_COLUMNS = 512
+#: Columns made ready at a time (zeroed: see KVCache) as the longest row needs more.
+GROWTH_COLUMNS = 64
 #: Attention kernels for decoding: all but cuDNN's, which builds a plan for every new shape, and every
 #: step's cache length is one (measured on an H200: 2.8x fewer moves/s at 256 games with it).
 DECODING_ATTENTION = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
@@ -38,22 +39,24 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
 class Session:
     """The key/value rows of the games a player is serving."""
 
-    def __init__(self, model: GPT, spare_columns: int = SPARE_COLUMNS):
+    def __init__(self, model: GPT):
         self.model = model
         parameter = next(model.parameters())
         self.device, self.dtype = parameter.device, parameter.dtype
         self.rows: dict[str, int] = {}  #: game id -> row
         self.free: list[int] = []
-        self.tokens: list[list[int]] = []  #: per row, its game's tokens in order
-        self.columns: list[list[int]] = []  #: per row, the column of each of those tokens
-        self.capacity = model.config.block_size + spare_columns
-        self.cache = KVCache(model.config, 0, self.capacity, self.device, self.dtype)
-        self.valid = torch.zeros((0, self.capacity), dtype=torch.bool)
-        self.length = 0  #: columns in use, the same for every row
+        self.tokens: list[list[int]] = []  #: per row, its game's tokens (column i holds token i)
+        # Room for a whole context and a step past it: columns take memory only once they are used.
+        self.cache = KVCache(model.config, 0, model.config.block_size + GROWTH_COLUMNS, self.device, self.dtype)
         self.computed = 0  #: tokens run through the model (for benchmarks)
         self.forwards = 0  #: batched forward passes, each reading every weight once (for benchmarks)
         self.scratch = 0  #: tokens run as scratch by :meth:`tree`, not kept (for benchmarks)
-        self.packings = 0  #: times the rows were packed to the left
+        self.growths = 0  #: times the cache was reallocated (a copy)
+
+    @property
+    def capacity(self) -> int:
+        """Columns the cache holds per row."""
+        return self.cache.shape[2]
 
     # -- rows ---------------------------------------------------------------------------------------
 
@@ -61,145 +64,88 @@ class Session:
         """Forget a finished game; its row serves the next game."""
         row = self.rows.pop(game_id, None)
         if row is not None:
-            with torch.inference_mode():  # the buffers were made under inference mode, where the moves run
-                self.valid[row] = False
-            self.tokens[row], self.columns[row] = [], []
+            self.tokens[row] = []
             self.free.append(row)
 
-    def _row(self, game_id: str) -> int:
-        if game_id in self.rows:
-            return self.rows[game_id]
-        if not self.free:
-            self._grow(rows=max(1, len(self.tokens)))
-        row = self.free.pop(0)
-        self.rows[game_id] = row
-        return row
+    def _rows(self, game_ids: list[str]) -> list[int]:
+        """Each game's row; new games get free rows, made for all of them in one allocation
+        (one at a time, the old and a bigger cache would be held together again and again)."""
+        missing = len({game_id for game_id in game_ids if game_id not in self.rows}) - len(self.free)
+        if missing > 0:
+            old = len(self.tokens)
+            self._grow(rows=old + max(missing, old))  # at least double: rare reallocations
+            self.tokens += [[] for _ in range(len(self.tokens), self.cache.shape[0])]
+            self.free += list(range(old, len(self.tokens)))
+        for game_id in game_ids:
+            if game_id not in self.rows:
+                self.rows[game_id] = self.free.pop(0)
+        return [self.rows[game_id] for game_id in game_ids]
 
     def _grow(self, rows: int = 0, columns: int = 0) -> None:
-        """Reallocate the buffer with more rows or columns (rare: it copies everything)."""
-        old_rows = len(self.tokens)
-        cache = KVCache(self.model.config, old_rows + rows, self.capacity + columns, self.device, self.dtype)
-        cache.keys[:, :old_rows, :, : self.length] = self.cache.keys[:, :, :, : self.length]
-        cache.values[:, :old_rows, :, : self.length] = self.cache.values[:, :, :, : self.length]
-        valid = torch.zeros((old_rows + rows, self.capacity + columns), dtype=torch.bool)
-        valid[:old_rows, : self.capacity] = self.valid
-        self.cache, self.valid = cache, valid
-        self.capacity += columns
-        self.tokens += [[] for _ in range(rows)]
-        self.columns += [[] for _ in range(rows)]
-        self.free += list(range(old_rows, old_rows + rows))
-
-    def _room(self, needed: int) -> None:
-        """Make sure ``needed`` more columns fit: pack rows to the left, or grow."""
-        if self.length + needed <= self.capacity:
-            return
-        self.pack()
-        if self.length + needed > self.capacity:
-            self._grow(columns=self.length + needed - self.capacity)
-
-    def pack(self) -> None:
-        """Move every row's tokens to its leftmost columns, closing the holes (a copy of the cache)."""
-        self.packings += 1
-        width = max((len(columns) for columns in self.columns), default=0)
-        for row, columns in enumerate(self.columns):
-            if not columns:
-                continue
-            index = torch.tensor(columns, device=self.device)
-            count = len(columns)
-            self.cache.keys[:, row, :, :count] = self.cache.keys[:, row, :, index]
-            self.cache.values[:, row, :, :count] = self.cache.values[:, row, :, index]
-            self.columns[row] = list(range(count))
-            self.valid[row] = False
-            self.valid[row, :count] = True
-        self.length = width
+        """Make the cache hold ``rows`` rows and its first ``columns`` columns ready for use."""
+        old_rows, _, capacity, _ = self.cache.shape
+        if rows > old_rows or columns > capacity:  # a copy: rare (new games join; a trie past the context)
+            self.cache.resize(max(rows, old_rows), max(capacity, columns + GROWTH_COLUMNS if columns > capacity else 0))
+            self.growths += 1
+        if columns:
+            self.cache.prepare(min(self.cache.shape[2], columns + GROWTH_COLUMNS))
 
     # -- running tokens -----------------------------------------------------------------------------
 
-    def _run(self, idx: torch.Tensor, positions: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
-        rows = idx.shape[0]
-        view = KVCache.__new__(KVCache)
-        view.keys, view.values, view.length = self.cache.keys[:, :rows], self.cache.values[:, :rows], self.length
+    def _layout(self, new: list[tuple[int, int, int, int]], steps: int,
+                causal: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """A forward pass's tensors for the new tokens ``new``, each (row, step, position, token id)
+        and its column the row's length plus its step: the mask (rows, 1, steps, end), the slots
+        (row, step, column), the token ids and the positions.
+
+        In the mask each step of each row sees the row's tokens and itself, and if ``causal``
+        the row's earlier steps (the trie sets its own). Rows after the last one with a new token
+        take no part; the cache grows to hold the new columns.
+        """
+        rows, steps_of, positions, idx = (torch.tensor(values) for values in zip(*new))
+        lengths = torch.tensor([len(tokens) for tokens in self.tokens[: int(rows.max()) + 1]])[:, None]
+        columns = lengths + torch.arange(steps)[None, :]
+        end = int(columns.max()) + 1
+        self._grow(columns=end)
+        keys = torch.arange(end)[None, None, :]
+        seen = keys <= columns[:, :, None] if causal else (keys < lengths[:, :, None]) | (keys == columns[:, :, None])
+        slots = torch.stack([rows, steps_of, lengths[rows, 0] + steps_of], dim=1)
+        return seen[:, None], slots, idx, positions
+
+    def _forward(self, mask: torch.Tensor, slots: torch.Tensor, idx: torch.Tensor,
+                 positions: torch.Tensor) -> torch.Tensor:
+        """The logits of the new tokens (tokens, vocab)."""
+        to = self.device
         with sdpa_kernel(DECODING_ATTENTION):
-            logits = self.model.extend(idx.to(self.device), positions.to(self.device), allowed.to(self.device), view)
-        self.length = view.length
+            logits = self.model.extend(idx.to(to), positions.to(to), slots.to(to), mask.to(to), self.cache)
         self.forwards += 1
+        self.computed += len(idx)
         return logits
 
-    def _allowed(self, start: int, steps: int) -> torch.Tensor:
-        """(rows, 1, steps, start + steps): a query at column start+q sees its row's valid columns up to itself."""
-        rows = len(self.tokens)
-        end = start + steps
-        keys = torch.arange(end)
-        queries = start + torch.arange(steps)
-        seen = self.valid[:rows, None, :end] & (keys[None, None, :] <= queries[None, :, None])
-        # A query with nothing to see (padding, a row not asked) would give NaN: let it see itself.
-        seen |= keys[None, None, :] == queries[None, :, None]
-        return seen[:, None]
-
-    def prefill(self, game_ids: list[str], prompts: list[list[int]], extra: int) -> tuple[list[int], torch.Tensor]:
-        """Run each game's prompt tokens that are not in its row yet; reserve ``extra`` columns after.
+    def prefill(self, game_ids: list[str], prompts: list[list[int]]) -> tuple[list[int], torch.Tensor]:
+        """Run each game's prompt tokens that are not in its row yet.
 
         Returns the games' rows and the logits at each prompt's last position (games, vocab).
         """
-        # Rows for every new game at once: growing one row at a time would hold the old buffer
-        # and a bigger copy together again and again (64 new games: 1.5 buffers of 64 rows at the peak).
-        missing = len({game_id for game_id in game_ids if game_id not in self.rows}) - len(self.free)
-        if missing > 0:
-            self._grow(rows=max(missing, len(self.tokens)))
-        rows = [self._row(game_id) for game_id in game_ids]
-        fresh, dropped_rows, dropped_columns = [], [], []
+        rows = self._rows(game_ids)
+        new, ends = [], []
         for row, prompt in zip(rows, prompts):
             # Keep the longest common prefix (always leave the last token to run: its logits are needed).
             keep = min(_common_prefix(self.tokens[row], prompt), len(prompt) - 1)
-            dropped_columns += self.columns[row][keep:]
-            dropped_rows += [row] * (len(self.columns[row]) - keep)
-            self.tokens[row], self.columns[row] = self.tokens[row][:keep], self.columns[row][:keep]
-            fresh.append(prompt[keep:])
-        # Index lists, one tensor operation each: per-row tensor writes cost more than the rows' arithmetic
-        # on a GPU, where the host's time per step is the bound.
-        self.valid[dropped_rows, dropped_columns] = False
-        # Columns after every row's last token hold only discarded tokens: write over them.
-        self.length = max((columns[-1] + 1 for columns in self.columns if columns), default=0)
-        steps = max(len(tokens) for tokens in fresh)
-        self._room(steps + extra)
-        start = self.length
-        total_rows = len(self.tokens)
-        idx = [[0] * steps for _ in range(total_rows)]
-        positions = [[0] * steps for _ in range(total_rows)]
-        valid_rows, valid_columns = [], []
-        for row, tokens in zip(rows, fresh):
-            offset = steps - len(tokens)  # right-aligned: every prompt ends in the block's last column
-            idx[row][offset:] = tokens
-            positions[row][offset:] = range(len(self.tokens[row]), len(self.tokens[row]) + len(tokens))
-            new_columns = list(range(start + offset, start + steps))
-            valid_rows += [row] * len(tokens)
-            valid_columns += new_columns
-            self.tokens[row] += tokens
-            self.columns[row] += new_columns
-        self.valid[valid_rows, valid_columns] = True
-        self.computed += sum(len(tokens) for tokens in fresh)
-        logits = self._run(torch.tensor(idx), torch.tensor(positions), self._allowed(start, steps))
-        return rows, logits[rows, -1]
+            self.tokens[row] = self.tokens[row][:keep]
+            new += [(row, step, keep + step, token) for step, token in enumerate(prompt[keep:])]
+            ends.append(len(new) - 1)
+        layout = self._layout(new, max(len(prompt) - len(self.tokens[row]) for row, prompt in zip(rows, prompts)))
+        for row, prompt in zip(rows, prompts):
+            self.tokens[row] = list(prompt)
+        return rows, self._forward(*layout)[ends]
 
-    def step(self, rows: list[int], tokens: list[int], keep: list[bool]) -> torch.Tensor:
-        """Append one token to each of ``rows``; ``keep`` says which become part of their game.
-
-        Returns the logits after each token (rows, vocab).
-        """
-        column = self.length
-        total_rows = len(self.tokens)
-        idx, positions, kept_rows = [[0] for _ in range(total_rows)], [[0] for _ in range(total_rows)], []
-        for row, token, kept in zip(rows, tokens, keep):
-            idx[row][0] = token
-            positions[row][0] = len(self.tokens[row])
-            if kept:
-                kept_rows.append(row)
-                self.tokens[row].append(token)
-                self.columns[row].append(column)
-        self.valid[kept_rows, column] = True
-        self.computed += len(rows)
-        logits = self._run(torch.tensor(idx), torch.tensor(positions), self._allowed(column, 1))
-        return logits[rows, -1]
+    def step(self, rows: list[int], tokens: list[int]) -> torch.Tensor:
+        """Append one token to each of ``rows``; returns the logits after each (rows, vocab)."""
+        layout = self._layout([(row, 0, len(self.tokens[row]), token) for row, token in zip(rows, tokens)], 1)
+        for row, token in zip(rows, tokens):
+            self.tokens[row].append(token)
+        return self._forward(*layout)
 
     def tree(self, rows: list[int], branches: list[list[list[int]]]) -> list[list[torch.Tensor]]:
         """Run several continuations of each row's prompt side by side, as scratch (not kept).
@@ -213,32 +159,24 @@ class Session:
         tokens sees the prompt and the prefix's earlier tokens, as in its branch.
         """
         tries = [_Trie(row_branches) for row_branches in branches]
-        width = max([len(trie.tokens) for trie in tries] + [1])
-        self._room(width)
-        start = self.length
-        total_rows = len(self.tokens)
-        end = start + width
-        idx = torch.zeros((total_rows, width), dtype=torch.long)
-        positions = torch.zeros((total_rows, width), dtype=torch.long)
-        keys = torch.arange(end)
-        queries = start + torch.arange(width)
-        # Every query sees itself (padding too: a row with nothing to see would give NaN) ...
-        allowed = (keys[None, None, :] == queries[None, :, None]).repeat(total_rows, 1, 1)
+        if not any(trie.tokens for trie in tries):  # every move one token long: nothing to run
+            return [[torch.zeros((0, self.model.config.vocab_size)) for _ in trie.paths] for trie in tries]
+        new, offsets = [], []
         for row, trie in zip(rows, tries):
-            count = len(trie.tokens)
-            idx[row, :count] = torch.tensor(trie.tokens, dtype=torch.long)
-            positions[row, :count] = len(self.tokens[row]) + torch.tensor(trie.depths, dtype=torch.long)
-            # ... and a trie node its row's prompt and its ancestors.
-            allowed[row, :count, :start] = self.valid[row, :start]
-            allowed[row, :count, start:start + count] = trie.ancestry()
-            self.computed += count
-            self.scratch += count
+            offsets.append(len(new))
+            length = len(self.tokens[row])
+            new += [(row, node, length + depth, token) for node, (token, depth) in enumerate(zip(trie.tokens, trie.depths))]
+        mask, slots, idx, positions = self._layout(new, max(len(trie.tokens) for trie in tries), causal=False)
+        # ... and a trie node its ancestors among the new columns.
+        for row, trie in zip(rows, tries):
+            length, count = len(self.tokens[row]), len(trie.tokens)
+            mask[row, 0, :count, length:length + count] = trie.ancestry()
+        self.scratch += len(new)
         # One log-softmax for the whole batch: per branch, it costs more in calls than in arithmetic.
         # On the host, in one copy: callers read them move by move, and on a GPU each read would wait for it.
-        logprobs = torch.log_softmax(self._run(idx, positions, allowed[:, None]).float(), dim=-1).cpu()
-        self.length = start  # the branches were scratch: the next call writes over them
-        return [[logprobs[row, torch.tensor(path, dtype=torch.long)] for path in trie.paths]
-                for row, trie in zip(rows, tries)]
+        logprobs = torch.log_softmax(self._forward(mask, slots, idx, positions).float(), dim=-1).cpu()
+        return [[logprobs[offset + torch.tensor(path, dtype=torch.long)] for path in trie.paths]
+                for offset, trie in zip(offsets, tries)]
 
 
 class _Trie:

@@ -76,18 +76,45 @@ class LayerNorm(nn.Module):
 
 
 class KVCache:
-    """Keys and values of every layer for a batch of sequences, preallocated to ``capacity`` positions.
+    """Keys and values of a batch of sequences, one (rows, heads, capacity, head size) buffer per layer.
 
-    Column ``j`` holds position data for every row at once; ``length`` columns are filled.
-    The memory starts zeroed: a masked-out column still enters attention's product with
-    weight 0, and uninitialised memory holding NaN would turn 0 x NaN into NaN logits.
+    A row's token goes in the column its caller names (a :class:`Session` keeps each
+    game's tokens in its row's first columns). The buffers are allocated, not written:
+    a column is zeroed when it first comes into use (:meth:`prepare`), so memory is
+    resident only as far as the longest row reaches (the untouched end of each row's
+    block is never given pages by the OS), and no growth copies the cache as games
+    lengthen. Zeroed, because a masked-out column still enters attention's product with
+    weight 0, and memory holding NaN would turn 0 x NaN into NaN logits. One buffer per
+    layer, so that adding rows holds the new buffers and one old layer at a time.
     """
 
-    def __init__(self, config: GPTConfig, batch: int, capacity: int, device: torch.device, dtype: torch.dtype):
-        shape = (config.n_layer, batch, config.n_head, capacity, config.n_embd // config.n_head)
-        self.keys = torch.zeros(shape, device=device, dtype=dtype)
-        self.values = torch.zeros(shape, device=device, dtype=dtype)
-        self.length = 0
+    def __init__(self, config: GPTConfig, rows: int, capacity: int, device: torch.device, dtype: torch.dtype):
+        self.shape = (rows, config.n_head, capacity, config.n_embd // config.n_head)
+        self.keys = [torch.empty(self.shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
+        self.values = [torch.empty(self.shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
+        self.ready = 0  #: columns zeroed or written so far, in every row
+        # Set by ``GPT.extend`` for its forward pass, per new token: its row, its step in the
+        # attention's (rows, steps) layout, and the column its key and value go to.
+        self.slot_rows = self.slot_steps = self.columns = torch.zeros(0, dtype=torch.long)
+
+    def prepare(self, end: int) -> None:
+        """Zero the columns before ``end`` that no call has used yet."""
+        if end > self.ready:
+            for buffer in self.keys + self.values:
+                buffer[:, :, self.ready:end] = 0
+            self.ready = end
+
+    def resize(self, rows: int, capacity: int) -> None:
+        """Grow to ``rows`` x ``capacity``, keeping what is there; a layer at a time."""
+        old_rows = self.shape[0]
+        self.shape = (rows,) + self.shape[1:2] + (capacity,) + self.shape[3:]
+        for buffers in (self.keys, self.values):
+            for layer, old in enumerate(buffers):
+                new = torch.empty(self.shape, device=old.device, dtype=old.dtype)
+                new[:old_rows, :, :self.ready] = old[:, :, :self.ready]
+                new[old_rows:, :, :self.ready] = 0
+                buffers[layer] = new
+                del old
 
 
 class CausalSelfAttention(nn.Module):
@@ -108,21 +135,35 @@ class CausalSelfAttention(nn.Module):
         cache: KVCache | None = None,
         layer: int = 0,
     ) -> torch.Tensor:
+        if cache is not None:
+            return self._extend(x, mask, cache, layer)
         batch, steps, channels = x.shape
         q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
         # (batch, heads, steps, head size)
         q, k, v = (t.view(batch, steps, self.n_head, channels // self.n_head).transpose(1, 2) for t in (q, k, v))
-        if cache is None:
-            dropout = self.attn_dropout if self.training else 0.0
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=mask is None)
-        else:
-            start, end = cache.length, cache.length + steps
-            cache.keys[layer, :, :, start:end] = k
-            cache.values[layer, :, :, start:end] = v
-            y = F.scaled_dot_product_attention(
-                q, cache.keys[layer, :, :, :end], cache.values[layer, :, :, :end], attn_mask=mask
-            )
+        dropout = self.attn_dropout if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=mask is None)
         y = y.transpose(1, 2).contiguous().view(batch, steps, channels)
+        return self.resid_dropout(self.c_proj(y))
+
+    def _extend(self, x: torch.Tensor, mask: torch.Tensor, cache: KVCache, layer: int) -> torch.Tensor:
+        """``x``: (tokens, channels), the new tokens of every row one after another (no padding: the
+        projections compute only real tokens). Attention places them at their (row, step) in ``mask``'s
+        (batch, 1, steps, end) layout, after their rows' cached keys and values."""
+        tokens, channels = x.shape
+        batch, _, steps, end = mask.shape
+        shape = (tokens, self.n_head, channels // self.n_head)
+        q, k, v = (t.reshape(shape) for t in self.c_attn(x).split(self.n_embd, dim=1))
+        keys, values = cache.keys[layer], cache.values[layer]
+        # Each new token's key and value go to its own column of its row.
+        keys[cache.slot_rows, :, cache.columns] = k
+        values[cache.slot_rows, :, cache.columns] = v
+        queries = q.new_zeros((batch, steps) + shape[1:])
+        queries[cache.slot_rows, cache.slot_steps] = q
+        y = F.scaled_dot_product_attention(
+            queries.transpose(1, 2), keys[:batch, :, :end], values[:batch, :, :end], attn_mask=mask
+        )
+        y = y.transpose(1, 2)[cache.slot_rows, cache.slot_steps].reshape(tokens, channels)
         return self.resid_dropout(self.c_proj(y))
 
 
@@ -204,15 +245,18 @@ class GPT(nn.Module):
             loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)
         return logits, loss
 
-    def extend(self, idx: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor, cache: KVCache) -> torch.Tensor:
-        """Run new tokens on top of ``cache`` and return their logits.
+    def extend(self, idx: torch.Tensor, positions: torch.Tensor, slots: torch.Tensor, mask: torch.Tensor,
+               cache: KVCache) -> torch.Tensor:
+        """Run new tokens on top of ``cache`` and return their logits (tokens, vocab).
 
-        ``idx`` and ``positions`` are (batch, steps); ``mask`` is (batch, 1, steps,
-        cache.length + steps), True where a new token may attend (its row's own
-        earlier tokens, never padding). The new keys and values are appended.
+        ``idx`` and ``positions`` (in its sequence) are per new token, of every row one
+        after another; ``slots`` (tokens, 3) gives each token's row, its step in ``mask``,
+        and the cache column its key and value go to. ``mask`` is (rows, 1, steps, end),
+        True where a step may attend among the cache's first ``end`` columns (its row's own
+        earlier tokens, never padding; a step no token fills must still see one column).
         """
         x = self.transformer.wte(idx) + self.transformer.wpe(positions)
+        cache.slot_rows, cache.slot_steps, cache.columns = slots.unbind(1)
         for layer, block in enumerate(self.transformer.h):
             x = block(x, mask, cache, layer)
-        cache.length += idx.shape[1]
         return self.lm_head(self.transformer.ln_f(x))

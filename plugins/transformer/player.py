@@ -196,33 +196,31 @@ class TransformerPlayer(Player):
         return pick(logits, self.temperature, self.top_k, generators)
 
     def _sample(self, requests: list[MoveRequest], prompts: list[list[int]]) -> list[MoveReply]:
-        rows, logits = self.session.prefill([r.game_id for r in requests], prompts, self.max_chars)
+        rows, logits = self.session.prefill([r.game_id for r in requests], prompts)
         generators = [self._generator(request) for request in requests]
         generated: list[list[int]] = [[] for _ in requests]
         logprob = [0.0] * len(requests)
-        done = [False] * len(requests)
         viable = [Spellings(request.board) for request in requests] if self.early_stop else None
+        going = list(range(len(requests)))  #: the games whose move has not ended; ``logits`` has their rows
         for step in range(self.max_chars):
-            tokens, keep = [], []
-            for row, (token, log_p) in enumerate(self._pick(requests, step, logits, generators)):
-                # A token is part of the game's transcript if its move had not ended before it.
-                keep.append(not done[row])
-                if not done[row]:
-                    generated[row].append(token)
-                    logprob[row] += log_p
-                    text = self.tokenizer.decode(generated[row])
-                    # The move ends at the first space after it began (or at a new game's ';'),
-                    # or as soon as its characters cannot begin any legal move or result.
-                    word = text.lstrip()
-                    done[row] = (
-                        (token == self._end and word != "")
-                        or text.endswith(";")
-                        or (viable is not None and word != "" and not viable[row].begins(word))
-                    )
-                tokens.append(token)
-            if all(done) or step == self.max_chars - 1:
+            picked = self._pick([requests[i] for i in going], step, logits, [generators[i] for i in going])
+            still = []
+            for i, (token, log_p) in zip(going, picked):
+                generated[i].append(token)
+                logprob[i] += log_p
+                text = self.tokenizer.decode(generated[i])
+                # The move ends at the first space after it began (or at a new game's ';'),
+                # or as soon as its characters cannot begin any legal move or result.
+                word = text.lstrip()
+                ended = ((token == self._end and word != "") or text.endswith(";")
+                         or (viable is not None and word != "" and not viable[i].begins(word)))
+                if not ended:
+                    still.append(i)
+            if not still or step == self.max_chars - 1:
                 break
-            logits = self.session.step(rows, tokens, keep)
+            # Only the moves still going run on (a move's last token enters its row with the next prompt).
+            going = still
+            logits = self.session.step([rows[i] for i in going], [generated[i][-1] for i in going])
         return [
             self._read_move(request.board, self.tokenizer.decode(generated[row]), logprob[row])
             for row, request in enumerate(requests)
@@ -250,8 +248,7 @@ class TransformerPlayer(Player):
             moves = list(request.board.legal_moves)
             sans = [request.board.san(move) for move in moves]
             candidates.append((moves, sans, [self.tokenizer.encode(san + MOVE_END) for san in sans]))
-        width = max(sum(len(tokens) - 1 for tokens in entry[2]) for entry in candidates)
-        rows, last = self.session.prefill([r.game_id for r in requests], prompts, width)
+        rows, last = self.session.prefill([r.game_id for r in requests], prompts)
         last = torch.log_softmax(last.float(), dim=-1).cpu()  # read move by move below: one copy to the host
         # Each move's characters but the last go in as a branch; the last is only predicted.
         branch_logprobs = self.session.tree(rows, [[tokens[:-1] for tokens in entry[2]] for entry in candidates])
@@ -271,7 +268,7 @@ class TransformerPlayer(Player):
 
         from .sampling import pick_from
 
-        _, last = self.session.prefill([r.game_id for r in requests], prompts, 0)
+        _, last = self.session.prefill([r.game_id for r in requests], prompts)
         last = torch.log_softmax(last.float(), dim=-1).cpu()  # read game by game below: one copy to the host
         replies = []
         for row, request in enumerate(requests):
@@ -283,7 +280,7 @@ class TransformerPlayer(Player):
         return replies
 
     def _sample_move(self, requests: list[MoveRequest], prompts: list[list[int]]) -> list[MoveReply]:
-        _, last = self.session.prefill([r.game_id for r in requests], prompts, 0)
+        _, last = self.session.prefill([r.game_id for r in requests], prompts)
         picked = self._pick(requests, 0, last, [self._generator(request) for request in requests])
         replies = []
         for request, (token, logprob) in zip(requests, picked):
