@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import pickle
 import random
@@ -606,6 +607,66 @@ def test_new_games_get_their_rows_in_one_allocation_and_the_same_logits():
         alone = [Session(model).prefill(["x"], [prompt])[1][0] for prompt in prompts]
     torch.testing.assert_close(logits, torch.stack(alone), atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(more, torch.stack(alone[:2]), atol=1e-5, rtol=1e-4)
+
+
+def _full_logprobs(model: GPT, tokens: list[int], device: str) -> torch.Tensor:
+    """Log-probabilities after every token, the whole sequence recomputed (no cache), in float64."""
+    with torch.no_grad():
+        return torch.log_softmax(model(torch.tensor([tokens], device=device))[0][0].double().cpu(), dim=-1)
+
+
+def _greedy_by_full_recomputation(model, tokenizer, board: chess.Board, decoding: str, device: str):
+    """The move (legal) or the characters (sample) temperature 0 gives, with the margin by which
+    the choice won: each step the whole transcript recomputed, nothing batched or cached."""
+    prompt = tokenizer.prompt(board)
+    if decoding == "legal":
+        scores = {}
+        for move in board.legal_moves:
+            tokens = tokenizer.encode([move]) if isinstance(tokenizer, MoveTokenizer) else tokenizer.encode(board.san(move) + " ")
+            logprobs = _full_logprobs(model, prompt + tokens[:-1], device)
+            scores[move] = float(sum(logprobs[len(prompt) - 1 + i, token] for i, token in enumerate(tokens)))
+        ranked = sorted(scores.values(), reverse=True)
+        return max(scores, key=scores.get), ranked[0] - ranked[1]
+    generated, margin = [], math.inf
+    for _ in range(1 if isinstance(tokenizer, MoveTokenizer) else 10):
+        logprobs = _full_logprobs(model, prompt + generated, device)[-1]
+        top = torch.topk(logprobs, 2).values
+        margin = min(margin, float(top[0] - top[1]))
+        generated.append(int(torch.argmax(logprobs)))
+        text = tokenizer.decode(generated)
+        if isinstance(tokenizer, CharTokenizer) and ((text.endswith(" ") and text.strip()) or text.endswith(";")):
+            break
+    return tokenizer.decode(generated), margin
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("decoding", ["sample", "legal"])
+@pytest.mark.parametrize("kind", ["char", "move"])
+def test_batched_cached_greedy_moves_equal_a_full_recomputation(tmp_path, plugins, kind, decoding, dtype, device):
+    tokenizer = CharTokenizer() if kind == "char" else MoveTokenizer()
+    path = tmp_path / "model.pt"
+    model = tiny_model(seed=5, vocab_size=tokenizer.size)
+    with torch.no_grad():
+        model.lm_head.weight *= 30  # decided choices, as a trained model's: random weights give near ties
+    save_checkpoint(path, model, tokenizer)
+    batched = player(str(path), plugins, temperature=0.0, decoding=decoding, dtype=dtype, device=device,
+                     early_stop=False)
+    reference = batched.model  # the same weights, in the same dtype, on the same device
+    positions = boards(*GAMES, *(" ".join(SCRIPTS[1].split()[:plies]) for plies in (5, 12, 19)))
+    # Two moves per game in a row, all games in one batch: the second reuses the first's cache.
+    for round_number in range(2):
+        replies = batched.choose([MoveRequest(f"g{i}", board, seed=1) for i, board in enumerate(positions)])
+        compared = 0
+        for board, reply in zip(positions, replies):
+            want, margin = _greedy_by_full_recomputation(reference, tokenizer, board, decoding, device)
+            if margin < (1e-6 if dtype == "float32" else 0.05):
+                continue  # a near tie: rounding may pick either
+            compared += 1
+            assert (reply.move if decoding == "legal" else reply.info["chars"]) == want, (board.fen(), reply)
+        assert compared >= len(positions) - 1
+        for board in positions:
+            board.push(next(iter(board.legal_moves)))
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -3,11 +3,12 @@
 A :class:`Session` belongs to one player. Every game it serves has a row (a
 slot) in one key/value cache that lives across moves, and a row holds its
 game's tokens in its first columns, in order: a token's column is its position.
-A call runs new tokens for every row at once, each at the columns after its
-row's tokens; tokens that are not kept (the characters generated after a move
-ended, the legal moves' trie, padding) are written past the row's end and
-written over by the next call. So no column is wasted on other games' tokens,
-nothing ever needs compacting, and the cache grows only to the longest game.
+A call runs the new tokens of many rows at once, each at the columns after its
+row's tokens, with no padding in the projections (attention lays them out as
+rows x steps); scratch tokens (the legal moves' trie) are written past the
+row's end and over by the next call. So no column is wasted on other games'
+tokens, nothing ever needs compacting, and the cache's memory follows the
+longest game.
 
 A move only runs the tokens new since the game's previous move (the last
 moves and the move number) and the tokens it generates, for all games in one
@@ -85,7 +86,7 @@ class Session:
         """Make the cache hold ``rows`` rows and its first ``columns`` columns ready for use."""
         old_rows, _, capacity, _ = self.cache.shape
         if rows > old_rows or columns > capacity:  # a copy: rare (new games join; a trie past the context)
-            self.cache.resize(max(rows, old_rows), max(capacity, columns + GROWTH_COLUMNS if columns > capacity else 0))
+            self.cache.resize(max(rows, old_rows), columns + GROWTH_COLUMNS if columns > capacity else capacity)
             self.growths += 1
         if columns:
             self.cache.prepare(min(self.cache.shape[2], columns + GROWTH_COLUMNS))

@@ -80,10 +80,10 @@ class KVCache:
 
     A row's token goes in the column its caller names (a :class:`Session` keeps each
     game's tokens in its row's first columns). The buffers are allocated, not written:
-    a column is zeroed when it first comes into use (:meth:`prepare`), so memory is
-    resident only as far as the longest row reaches (the untouched end of each row's
-    block is never given pages by the OS), and no growth copies the cache as games
-    lengthen. Zeroed, because a masked-out column still enters attention's product with
+    a column is zeroed when it first comes into use (:meth:`prepare`), so on a CPU
+    memory is resident only as far as the longest row reaches (the untouched end of
+    each row's block is never given pages by the OS), and no growth copies the cache
+    as games lengthen. Zeroed, because a masked-out column still enters attention's product with
     weight 0, and memory holding NaN would turn 0 x NaN into NaN logits. One buffer per
     layer, so that adding rows holds the new buffers and one old layer at a time.
     """
