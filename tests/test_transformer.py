@@ -242,6 +242,11 @@ def test_batched_cached_logits_equal_one_at_a_time_full_recomputation(kind, dtyp
             assert last[row].dtype == after[row].dtype == full.dtype
             assert _relative_error(last[row], full[-2]) < RELATIVE_ERROR[dtype]
             assert _relative_error(after[row], full[-1]) < RELATIVE_ERROR[dtype]
+        # One game of the four goes on (the others' moves ended): attention takes only its row.
+        more = session.step([rows[-1]], [appended[-1]])
+        full = model(torch.tensor([prompts[-1] + [appended[-1]] * 2], device=device))[0][0]
+        assert more.shape[0] == 1 and _relative_error(more[0], full[-1]) < RELATIVE_ERROR[dtype]
+        assert session.cache.layout_rows is not None and session.cache.layout_rows.tolist() == [rows[-1]]
 
 
 def _game_prompts(script: str, plies: int) -> list[int]:

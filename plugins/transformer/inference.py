@@ -93,32 +93,41 @@ class Session:
 
     # -- running tokens -----------------------------------------------------------------------------
 
-    def _layout(self, new: list[tuple[int, int, int, int]], steps: int,
-                causal: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _layout(self, new: list[tuple[int, int, int, int]], steps: int, causal: bool = True) -> dict:
         """A forward pass's tensors for the new tokens ``new``, each (row, step, position, token id)
         and its column the row's length plus its step: the mask (rows, 1, steps, end), the slots
-        (row, step, column), the token ids and the positions.
+        (row, row in the mask, step, column), the token ids and the positions, and the rows the
+        mask holds.
 
         In the mask each step of each row sees the row's tokens and itself, and if ``causal``
-        the row's earlier steps (the trie sets its own). Rows after the last one with a new token
-        take no part; the cache grows to hold the new columns.
+        the row's earlier steps (the trie sets its own). The mask holds the cache's first rows,
+        up to the last one with a new token, or, when a third of those or fewer have one (a
+        move's last characters), only those; the cache grows to hold the new columns.
         """
         rows, steps_of, positions, idx = (torch.tensor(values) for values in zip(*new))
-        lengths = torch.tensor([len(tokens) for tokens in self.tokens[: int(rows.max()) + 1]])[:, None]
+        lengths = torch.tensor([len(tokens) for tokens in self.tokens])
+        taking_part = sorted(set(rows.tolist()))
+        if 3 * len(taking_part) <= taking_part[-1] + 1:
+            layout_rows = torch.tensor(taking_part)
+            places = torch.searchsorted(layout_rows, rows)
+        else:
+            layout_rows, places = None, rows
+        lengths = lengths[layout_rows if layout_rows is not None else slice(0, taking_part[-1] + 1)][:, None]
         columns = lengths + torch.arange(steps)[None, :]
         end = int(columns.max()) + 1
         self._grow(columns=end)
         keys = torch.arange(end)[None, None, :]
         seen = keys <= columns[:, :, None] if causal else (keys < lengths[:, :, None]) | (keys == columns[:, :, None])
-        slots = torch.stack([rows, steps_of, lengths[rows, 0] + steps_of], dim=1)
-        return seen[:, None], slots, idx, positions
+        slots = torch.stack([rows, places, steps_of, lengths[places, 0] + steps_of], dim=1)
+        return {"mask": seen[:, None], "slots": slots, "idx": idx, "positions": positions, "layout_rows": layout_rows}
 
-    def _forward(self, mask: torch.Tensor, slots: torch.Tensor, idx: torch.Tensor,
-                 positions: torch.Tensor) -> torch.Tensor:
+    def _forward(self, mask: torch.Tensor, slots: torch.Tensor, idx: torch.Tensor, positions: torch.Tensor,
+                 layout_rows: torch.Tensor | None) -> torch.Tensor:
         """The logits of the new tokens (tokens, vocab)."""
         to = self.device
         with sdpa_kernel(DECODING_ATTENTION):
-            logits = self.model.extend(idx.to(to), positions.to(to), slots.to(to), mask.to(to), self.cache)
+            logits = self.model.extend(idx.to(to), positions.to(to), slots.to(to), mask.to(to), self.cache,
+                                       None if layout_rows is None else layout_rows.to(to))
         self.forwards += 1
         self.computed += len(idx)
         return logits
@@ -139,14 +148,14 @@ class Session:
         layout = self._layout(new, max(len(prompt) - len(self.tokens[row]) for row, prompt in zip(rows, prompts)))
         for row, prompt in zip(rows, prompts):
             self.tokens[row] = list(prompt)
-        return rows, self._forward(*layout)[ends]
+        return rows, self._forward(**layout)[ends]
 
     def step(self, rows: list[int], tokens: list[int]) -> torch.Tensor:
         """Append one token to each of ``rows``; returns the logits after each (rows, vocab)."""
         layout = self._layout([(row, 0, len(self.tokens[row]), token) for row, token in zip(rows, tokens)], 1)
         for row, token in zip(rows, tokens):
             self.tokens[row].append(token)
-        return self._forward(*layout)
+        return self._forward(**layout)
 
     def tree(self, rows: list[int], branches: list[list[list[int]]]) -> list[list[torch.Tensor]]:
         """Run several continuations of each row's prompt side by side, as scratch (not kept).
@@ -167,15 +176,17 @@ class Session:
             offsets.append(len(new))
             length = len(self.tokens[row])
             new += [(row, node, length + depth, token) for node, (token, depth) in enumerate(zip(trie.tokens, trie.depths))]
-        mask, slots, idx, positions = self._layout(new, max(len(trie.tokens) for trie in tries), causal=False)
+        layout = self._layout(new, max(len(trie.tokens) for trie in tries), causal=False)
         # ... and a trie node its ancestors among the new columns.
+        place = dict(zip(layout["slots"][:, 0].tolist(), layout["slots"][:, 1].tolist()))
         for row, trie in zip(rows, tries):
-            length, count = len(self.tokens[row]), len(trie.tokens)
-            mask[row, 0, :count, length:length + count] = trie.ancestry()
+            if trie.tokens:
+                length, count = len(self.tokens[row]), len(trie.tokens)
+                layout["mask"][place[row], 0, :count, length:length + count] = trie.ancestry()
         self.scratch += len(new)
         # One log-softmax for the whole batch: per branch, it costs more in calls than in arithmetic.
         # On the host, in one copy: callers read them move by move, and on a GPU each read would wait for it.
-        logprobs = torch.log_softmax(self._forward(mask, slots, idx, positions).float(), dim=-1).cpu()
+        logprobs = torch.log_softmax(self._forward(**layout).float(), dim=-1).cpu()
         return [[logprobs[offset + torch.tensor(path, dtype=torch.long)] for path in trie.paths]
                 for offset, trie in zip(offsets, tries)]
 

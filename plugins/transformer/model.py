@@ -93,9 +93,11 @@ class KVCache:
         self.keys = [torch.empty(self.shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
         self.values = [torch.empty(self.shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
         self.ready = 0  #: columns zeroed or written so far, in every row
-        # Set by ``GPT.extend`` for its forward pass, per new token: its row, its step in the
-        # attention's (rows, steps) layout, and the column its key and value go to.
-        self.slot_rows = self.slot_steps = self.columns = torch.zeros(0, dtype=torch.long)
+        # Set by ``GPT.extend`` for its forward pass, per new token: its row, its row and step in
+        # the attention's (rows, steps) layout, and the column its key and value go to; and the
+        # cache rows that layout holds (None: the first ones, as many as it has).
+        self.slot_rows = self.slot_places = self.slot_steps = self.columns = torch.zeros(0, dtype=torch.long)
+        self.layout_rows: torch.Tensor | None = None
 
     def prepare(self, end: int) -> None:
         """Zero the columns before ``end`` that no call has used yet."""
@@ -159,11 +161,13 @@ class CausalSelfAttention(nn.Module):
         keys[cache.slot_rows, :, cache.columns] = k
         values[cache.slot_rows, :, cache.columns] = v
         queries = q.new_zeros((batch, steps) + shape[1:])
-        queries[cache.slot_rows, cache.slot_steps] = q
-        y = F.scaled_dot_product_attention(
-            queries.transpose(1, 2), keys[:batch, :, :end], values[:batch, :, :end], attn_mask=mask
-        )
-        y = y.transpose(1, 2)[cache.slot_rows, cache.slot_steps].reshape(tokens, channels)
+        queries[cache.slot_places, cache.slot_steps] = q
+        if cache.layout_rows is None:
+            keys, values = keys[:batch, :, :end], values[:batch, :, :end]
+        else:  # a few rows of many: a copy of theirs costs less than attending over all
+            keys, values = keys[cache.layout_rows, :, :end], values[cache.layout_rows, :, :end]
+        y = F.scaled_dot_product_attention(queries.transpose(1, 2), keys, values, attn_mask=mask)
+        y = y.transpose(1, 2)[cache.slot_places, cache.slot_steps].reshape(tokens, channels)
         return self.resid_dropout(self.c_proj(y))
 
 
@@ -246,17 +250,19 @@ class GPT(nn.Module):
         return logits, loss
 
     def extend(self, idx: torch.Tensor, positions: torch.Tensor, slots: torch.Tensor, mask: torch.Tensor,
-               cache: KVCache) -> torch.Tensor:
+               cache: KVCache, layout_rows: torch.Tensor | None = None) -> torch.Tensor:
         """Run new tokens on top of ``cache`` and return their logits (tokens, vocab).
 
         ``idx`` and ``positions`` (in its sequence) are per new token, of every row one
-        after another; ``slots`` (tokens, 3) gives each token's row, its step in ``mask``,
-        and the cache column its key and value go to. ``mask`` is (rows, 1, steps, end),
-        True where a step may attend among the cache's first ``end`` columns (its row's own
-        earlier tokens, never padding; a step no token fills must still see one column).
+        after another; ``slots`` (tokens, 4) gives each token's cache row, its row and step
+        in ``mask``, and the cache column its key and value go to. ``mask`` is (rows, 1,
+        steps, end), True where a step may attend among the cache's first ``end`` columns
+        (its row's own earlier tokens, never padding; a step no token fills must still see
+        one column); its rows are the cache's ``layout_rows``, or its first rows if None.
         """
         x = self.transformer.wte(idx) + self.transformer.wpe(positions)
-        cache.slot_rows, cache.slot_steps, cache.columns = slots.unbind(1)
+        cache.slot_rows, cache.slot_places, cache.slot_steps, cache.columns = slots.unbind(1)
+        cache.layout_rows = layout_rows
         for layer, block in enumerate(self.transformer.h):
             x = block(x, mask, cache, layer)
         return self.lm_head(self.transformer.ln_f(x))
