@@ -61,7 +61,7 @@ def format_options(options: dict[str, Any], prefix: str = "") -> str:
     return ",".join(parts)
 
 
-def _scalar(text: str) -> Any:
+def parse_scalar(text: str) -> Any:
     """Read a command-line value as a YAML file would: 3 -> int, 3e-4 -> float, true -> bool."""
     try:
         value = parse_yaml(text)
@@ -97,7 +97,7 @@ def parse_player_spec(text: str, base: Base | None = None) -> PlayerSpec:
         *parents, leaf = key.strip().split(".")
         for parent in parents:
             target = target.setdefault(parent, {})
-        target[leaf] = _scalar(value.strip())
+        target[leaf] = parse_scalar(value.strip())
     name = options.pop("name", None)
     return with_resources(PlayerSpec(type_name, options, None if name is None else str(name), base=base))
 

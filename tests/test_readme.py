@@ -84,6 +84,13 @@ COMMANDS: dict[str, RunBy | NotRun] = {
     "arena study configs/transcendence.yaml": NotRun("43 minutes on two cores"),
     "arena study configs/transcendence.yaml --stage report": RunBy(
         HERE + "test_the_shipped_study_report_is_rebuilt_from_its_records"),
+    "arena uci random": RunBy("tests/test_uci_server.py::test_python_chess_plays_whole_games_against_arena_uci"),
+    "arena uci transformer:checkpoint=models/transcendence-tiny.pt,temperature=0.1,decoding=legal": RunBy(
+        "tests/test_uci_server.py::test_python_chess_plays_whole_games_against_arena_uci",
+        replaced=("transformer:checkpoint=models/transcendence-tiny.pt,temperature=0.1,decoding=legal",),
+        needles=("uci", "transformer:checkpoint=", "models", "transcendence-tiny.pt", ",temperature=0.1,decoding=legal")),
+    "arena uci noisy:epsilon=0.2,player.type=stockfish,player.nodes=50": RunBy(
+        "tests/test_uci_server.py::test_python_chess_plays_whole_games_against_arena_uci"),
     "arena rate results/smoke": RunBy(SMOKE),
     "arena rate games.pgn --anchor stockfish-skill1=1554": RunBy(SMOKE),
     "arena rate results/smoke --rater glicko2 --rater bradley_terry --json": RunBy(SMOKE),
