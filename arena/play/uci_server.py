@@ -129,7 +129,9 @@ class UciServer:
         self.spec, self.player, self.started = replace(self.spec, options=options), player, False
 
     def _go(self, rest: str) -> None:
-        limits = parse_go(rest)
+        limits, unread = parse_go(rest)
+        if unread:  # as engines do: the rest of the line still counts, and a move still comes
+            self.send(f"info string go: ignored {' '.join(unread)!r}")
         self._start()
         line = self._bestmove(limits)
         if "infinite" in limits:
@@ -191,23 +193,32 @@ def parse_position(rest: str) -> chess.Board:
     return board
 
 
-def parse_go(rest: str) -> dict[str, float]:
-    """``go``'s limits as a mapping (flags map to 1); raises ValueError on a word it does not know."""
-    words, limits = rest.split(" ") if rest else [], {}
+def parse_go(rest: str) -> tuple[dict[str, float], list[str]]:
+    """``go``'s limits as a mapping (flags map to 1), and the words it could not read."""
+    words, limits, unread = rest.split(" ") if rest else [], {}, []
     index = 0
     while index < len(words):
         word = words[index]
         if word in GO_FLAGS:
             limits[word] = 1.0
             index += 1
-        elif word in GO_NUMBERS and index + 1 < len(words):
-            limits[word] = float(words[index + 1])  # ValueError for a value that is not a number
+        elif word in GO_NUMBERS and index + 1 < len(words) and _is_number(words[index + 1]):
+            limits[word] = float(words[index + 1])
             index += 2
         elif word == "searchmoves":
             break  # the rest are moves to restrict the search to: a player chooses among all its moves
         else:
-            raise ValueError(f"go: unknown or incomplete limit {word!r}")
-    return limits
+            unread.append(word)
+            index += 1
+    return limits, unread
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def info_lines(reply: MoveReply) -> list[str]:
