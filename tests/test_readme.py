@@ -91,6 +91,9 @@ COMMANDS: dict[str, RunBy | NotRun] = {
         needles=("uci", "transformer:checkpoint=", "models", "transcendence-tiny.pt", ",temperature=0.1,decoding=legal")),
     "arena uci noisy:epsilon=0.2,player.type=stockfish,player.nodes=50": RunBy(
         "tests/test_uci_server.py::test_python_chess_plays_whole_games_against_arena_uci"),
+    "arena diversity results/transcendence/experts/games.pgn --by band --json": RunBy(
+        "tests/test_diversity.py::test_by_band_a_band_that_always_plays_the_same_moves_has_zero_diversity",
+        replaced=("results/transcendence/experts/games.pgn",), needles=("--by", "band", "--json")),
     "arena rate results/smoke": RunBy(SMOKE),
     "arena rate games.pgn --anchor stockfish-skill1=1554": RunBy(SMOKE),
     "arena rate results/smoke --rater glicko2 --rater bradley_terry --json": RunBy(SMOKE),

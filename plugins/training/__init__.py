@@ -55,7 +55,10 @@ def register_trainers(register):
 
 @hookimpl
 def register_commands(cli):
+    from .diversity import diversity_command
+
     cli.add_command(train_command)
+    cli.add_command(diversity_command)
     bench = cli.commands.get("bench")
     if bench is not None:
         from .bench import bench_train

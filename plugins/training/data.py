@@ -57,6 +57,8 @@ class Game:
     result: str
     ratings: tuple[float | None, float | None]
     time_control: str = "-"
+    names: tuple[str, str] = ("?", "?")  #: White's and Black's names
+    book_plies: int = 0  #: leading moves an opening forced, not chosen by the players
 
 
 @dataclass
@@ -124,7 +126,7 @@ def pgn_games(path: Path, summary: Summary) -> Iterator[Game]:
             headers = game.headers
             yield Game(moves, sans, headers.get("Result", "*"),
                        (_rating(headers.get("WhiteElo")), _rating(headers.get("BlackElo"))),
-                       headers.get("TimeControl", "-"))
+                       headers.get("TimeControl", "-"), (headers.get("White", "?"), headers.get("Black", "?")))
 
 
 def run_folder_games(folder: Path, ratings: dict[str, float], summary: Summary) -> Iterator[Game]:
@@ -142,7 +144,8 @@ def run_folder_games(folder: Path, ratings: dict[str, float], summary: Summary) 
         tc = record.white.time_control or "-"
         yield Game([chess.Move.from_uci(move.uci) for move in record.moves], [move.san for move in record.moves],
                    record.result,
-                   (ratings.get(record.white.name), ratings.get(record.black.name)), tc)
+                   (ratings.get(record.white.name), ratings.get(record.black.name)), tc,
+                   (record.white.name, record.black.name), sum(move.book for move in record.moves))
 
 
 def keep(game: Game, filters: Filters, summary: Summary) -> bool:
