@@ -87,3 +87,17 @@ def test_moves_an_opening_forced_count_for_no_player(tmp_path, plugins):
     # the positions after the books are shared by a colour-swapped pair only.
     rows = _rows(plugins, out, "--min-count", "10")
     assert rows["all"]["positions"] == 0 and rows["all"]["entropy"] is None
+
+
+def test_a_prepared_training_data_folder_gives_what_its_pgn_gives(tmp_path, plugins):
+    from arena_plugins.training.data import Filters, prepare
+    from arena_plugins.transformer.tokenizer import CharTokenizer, MoveTokenizer
+
+    pgn = _data(tmp_path)
+    want = _rows(plugins, pgn, "--min-count", "30")["all"]
+    for tokenizer in (CharTokenizer(), MoveTokenizer()):
+        folder = tmp_path / type(tokenizer).__name__
+        prepare([{"path": str(pgn)}], Filters(), folder, tokenizer=tokenizer)
+        assert _rows(plugins, folder, "--min-count", "30")["all"] == want
+    refused = CliRunner().invoke(diversity_command, [str(folder), "--by", "band"])
+    assert refused.exit_code != 0 and "keeps no names or ratings; use --by all" in str(refused.exception)

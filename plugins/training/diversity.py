@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,7 +25,9 @@ import click
 
 from arena.errors import ConfigError
 
-from .data import Game, Summary, pgn_games, run_folder_games
+from arena_plugins.transformer.tokenizer import MoveTokenizer, Tokenizer
+
+from .data import Game, Shards, Summary, pgn_games, run_folder_games
 
 
 @dataclass(frozen=True)
@@ -84,14 +87,52 @@ def measure(games: Iterable[Game], min_count: int = 100, by: str = "all", band_w
 
 
 def read_games(data: Path, summary: Summary) -> Iterator[Game]:
-    """The games of a PGN file (.pgn, .pgn.gz, .pgn.zst) or an arena run folder."""
+    """The games of a PGN file (.pgn, .pgn.gz, .pgn.zst), an arena run folder or a prepared
+    training-data folder (``arena train``'s shards: no names or ratings)."""
     if data.is_dir():
+        if (data / "meta.json").exists() and (data / "train.bin").exists():
+            return shard_games(Shards(data), summary)
         if not (data / "games.jsonl").exists():
-            raise ConfigError(f"{data}: not a run folder (no games.jsonl); give a PGN file or a run folder")
+            raise ConfigError(f"{data}: neither a run folder (games.jsonl) nor a training-data folder "
+                              f"(meta.json, train.bin); give one of those or a PGN file")
         return run_folder_games(data, {}, summary)
     if not data.exists():
         raise ConfigError(f"{data}: no such file; give a PGN file or a run folder")
     return pgn_games(data, summary)
+
+
+def shard_games(shards: Shards, summary: Summary) -> Iterator[Game]:
+    """The games of a prepared data set, decoded from their tokens (both splits)."""
+    tokenizer = shards.tokenizer()
+    for split in ("train", "val"):
+        tokens, starts = shards.tokens(split), list(shards.starts(split))
+        for number, (start, end) in enumerate(zip(starts, starts[1:] + [len(tokens)])):
+            ids = [int(token) for token in tokens[start:end]]
+            try:
+                moves = _decode(tokenizer, ids)
+            except ValueError as error:
+                summary.dropped["unreadable"] += 1
+                summary.malformed.append(f"{shards.folder} {split} game {number}: {error}")
+                continue
+            yield Game(moves, [], "*", (None, None))
+
+
+def _decode(tokenizer: Tokenizer, ids: list[int]) -> list[chess.Move]:
+    """A game's moves from its tokens: one per move token, or SAN read from the transcript's characters."""
+    board, moves = chess.Board(), []
+    if isinstance(tokenizer, MoveTokenizer):
+        words = [tokenizer.decode([i]) for i in ids if i != 0]
+        read = chess.Move.from_uci
+    else:
+        words = [re.sub(r"^\d+\.", "", word) for word in tokenizer.decode(ids).lstrip(";").split()]
+        read = board.parse_san
+    for word in filter(None, words):
+        move = read(word)
+        if not board.is_legal(move):
+            raise ValueError(f"move {word} is not legal in {board.fen()}")
+        moves.append(move)
+        board.push(move)
+    return moves
 
 
 @click.command("diversity")
@@ -105,7 +146,10 @@ def read_games(data: Path, summary: Summary) -> Iterator[Game]:
 @click.option("--json", "as_json", is_flag=True, help="One JSON row per group instead of the table.")
 def diversity_command(data, min_count, by, band_width, as_json):
     """The normalized entropy of the moves played at positions seen at least --min-count times,
-    in DATA (a PGN file or an arena run folder)."""
+    in DATA (a PGN file, an arena run folder or a prepared training-data folder)."""
+    if by != "all" and data.is_dir() and (data / "meta.json").exists():
+        raise ConfigError(f"{data}: a training-data folder keeps no names or ratings; use --by all, "
+                          f"or give the PGN file or run folder it was prepared from")
     summary = Summary()
     rows = measure(read_games(data, summary), min_count, by, band_width)
     for problem in summary.malformed:
