@@ -94,6 +94,9 @@ COMMANDS: dict[str, RunBy | NotRun] = {
     "arena diversity results/transcendence/experts/games.pgn --by band --json": RunBy(
         "tests/test_diversity.py::test_by_band_a_band_that_always_plays_the_same_moves_has_zero_diversity",
         replaced=("results/transcendence/experts/games.pgn",), needles=("--by", "band", "--json")),
+    "arena puzzles lichess_puzzles.csv stockfish:nodes=100000 --json": RunBy(
+        "tests/test_puzzles.py::test_a_strong_engine_solves_every_puzzle_and_random_does_not",
+        replaced=("lichess_puzzles.csv",)),
     "arena rate results/smoke": RunBy(SMOKE),
     "arena rate games.pgn --anchor stockfish-skill1=1554": RunBy(SMOKE),
     "arena rate results/smoke --rater glicko2 --rater bradley_terry --json": RunBy(SMOKE),

@@ -62,7 +62,7 @@ def cli(ctx: click.Context, plugin_files: tuple[str, ...]) -> None:
 
 
 def _add_builtin_commands() -> None:
-    from arena.cli import bench, compare, league, play, plugins_command, rate, uci
+    from arena.cli import bench, compare, league, play, plugins_command, puzzles, rate, uci
 
     cli.add_command(play.play)
     cli.add_command(plugins_command.plugins)
@@ -73,6 +73,7 @@ def _add_builtin_commands() -> None:
     cli.add_command(rate.report)
     cli.add_command(bench.bench)
     cli.add_command(uci.uci)
+    cli.add_command(puzzles.puzzles)
 
 
 _add_builtin_commands()
