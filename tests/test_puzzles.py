@@ -9,6 +9,10 @@ import chess
 from click.testing import CliRunner
 
 from arena.cli import cli
+from arena.play.puzzles import read_puzzles, solve
+from arena.plugins import load_plugins
+from arena.spec import build_player, parse_player_spec
+from conftest import TESTS, batch_sizes, run_arena
 
 ROOT = Path(__file__).parent.parent
 MODEL = f"transformer:checkpoint={ROOT / 'models' / 'transcendence-tiny.pt'},temperature=0.1,decoding=legal"
@@ -91,3 +95,41 @@ def test_the_table_and_a_missing_file(tmp_path, plugins):
     missing = CliRunner().invoke(cli, ["puzzles", str(tmp_path / "none.pgn"), "random"], obj=plugins)
     assert missing.exit_code != 0 and "none.pgn: no such puzzles file" in str(missing.exception)
     assert chess.Board(PUZZLES[0][0]).is_valid()
+
+
+def test_a_batched_player_gets_the_puzzles_together_and_an_engine_one_at_a_time(tmp_path):
+    path = tmp_path / "puzzles.pgn"
+    path.write_text(_pgn(PUZZLES * 3))  # 12 puzzles
+    log = tmp_path / "batches.log"
+    plugin = TESTS / "local_plugins" / "batch_recorder.py"
+    done = run_arena("puzzles", str(path), f"batch_recorder:log={log}", "--plugin", str(plugin), "--json")
+    assert done.returncode == 0, done.stderr
+    sizes = batch_sizes(log)
+    assert sizes[0] == 12 and sum(sizes) >= 12  # all first moves in one batch, then the ones still going
+
+    class Counting:  # the engine as it is, its batches counted
+        def __init__(self, inner):
+            self.inner, self.sizes = inner, []
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def choose(self, requests):
+            self.sizes.append(len(requests))
+            return self.inner.choose(requests)
+
+    engine = build_player(parse_player_spec("stockfish:nodes=2000"), load_plugins())
+    engine.start()
+    try:
+        counting = Counting(engine)
+        outcomes = solve(counting, [puzzle for puzzle in _read(path)])
+    finally:
+        engine.close()
+    assert set(counting.sizes) == {1} and sum(outcome.solved for outcome in outcomes) >= 9
+
+
+def _read(path):
+    problems: list[str] = []
+    puzzles = list(read_puzzles(path, problems))
+    assert problems == []
+    return puzzles

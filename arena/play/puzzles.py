@@ -23,7 +23,8 @@ from arena.errors import ConfigError
 from arena.player import MoveReply, MoveRequest, Player
 from arena.seeds import derive_seed
 
-#: Puzzles a player is asked for at once (a model answers them as one batch).
+#: Puzzles a batched player (a model) is asked for at once; any other player gets one at a time, as
+#: an engine searching many at once on a few cores would give each less time than its limit says.
 BATCH = 64
 
 
@@ -135,8 +136,9 @@ def solve(player: Player, puzzles: list[Puzzle], seed: int = 0) -> list[Outcome]
         going = [attempt for attempt in attempts if not attempt.done]
         if not going:
             break
-        for start in range(0, len(going), BATCH):
-            batch = going[start:start + BATCH]
+        size = BATCH if player.batched else 1
+        for start in range(0, len(going), size):
+            batch = going[start:start + size]
             requests = [MoveRequest(attempt.game_id, attempt.board.copy(), seed=derive_seed(seed, "puzzle", attempt.number))
                         for attempt in batch]
             for attempt, reply in zip(batch, player.choose(requests)):
