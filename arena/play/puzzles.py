@@ -22,6 +22,7 @@ import chess.pgn
 from arena.errors import ConfigError
 from arena.player import MoveReply, MoveRequest, Player
 from arena.seeds import derive_seed
+from arena.wording import rating_band
 
 #: Puzzles a batched player (a model) is asked for at once; any other player gets one at a time, as
 #: an engine searching many at once on a few cores would give each less time than its limit says.
@@ -199,10 +200,9 @@ def score(outcomes: list[Outcome], band_width: int = 200) -> dict[str, Any]:
         overall.add(outcome)
         rating = outcome.puzzle.rating
         if rating is not None:
-            low = int(rating // band_width * band_width)
-            bands.setdefault(low, Score()).add(outcome)
+            bands.setdefault(rating_band(rating, band_width), Score()).add(outcome)
     return {
         "total": overall.total, "solved": overall.solved, "accuracy": overall.accuracy, "unsolved": overall.why,
-        "bands": [{"band": f"{low}-{low + band_width - 1}", "total": band.total, "solved": band.solved,
-                   "accuracy": band.accuracy} for low, band in sorted(bands.items())],
+        "bands": [{"band": label, "total": band.total, "solved": band.solved, "accuracy": band.accuracy}
+                  for (_, label), band in sorted(bands.items())],
     }

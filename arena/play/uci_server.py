@@ -122,11 +122,11 @@ class UciServer:
         if not words or words[0] != "name":
             raise ValueError("setoption needs 'name NAME [value VALUE]'")
         name, _, value = " ".join(words[1:]).partition(" value ")
-        options = {**self.spec.options, name.strip(): parse_scalar(value.strip())}
-        player = build_player(replace(self.spec, options=options), self.plugins)  # checks the value
+        spec = replace(self.spec, options={**self.spec.options, name.strip(): parse_scalar(value.strip())})
+        player = build_player(spec, self.plugins)  # checks the value
         if self.started:
             self.player.close()
-        self.spec, self.player, self.started = replace(self.spec, options=options), player, False
+        self.spec, self.player, self.started = spec, player, False
 
     def _go(self, rest: str) -> None:
         limits, unread = parse_go(rest)

@@ -24,6 +24,7 @@ import chess
 import click
 
 from arena.errors import ConfigError
+from arena.wording import rating_band
 
 from arena_plugins.transformer.tokenizer import MoveTokenizer, Tokenizer
 
@@ -48,21 +49,21 @@ def normalized_entropy(counts: Counter, legal_moves: int) -> float:
     return entropy / math.log(legal_moves)
 
 
-def _group(game: Game, side: int, by: str, band_width: int) -> str | None:
+def _group(game: Game, side: int, by: str, band_width: int) -> tuple[int, str] | None:
+    """The group of a side's moves, as (order, label): bands sort by rating, the rest by name."""
     if by == "all":
-        return "all"
+        return 0, "all"
     if by == "player":
-        return game.names[side]
+        return 0, game.names[side]
     rating = game.ratings[side]
     if rating is None:
         return None  # no band for a mover of unknown rating
-    low = int(rating // band_width * band_width)
-    return f"{low}-{low + band_width - 1}"
+    return rating_band(rating, band_width)
 
 
 def measure(games: Iterable[Game], min_count: int = 100, by: str = "all", band_width: int = 200) -> list[Diversity]:
     """Each group's diversity over ``games`` (every position of every game)."""
-    seen: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    seen: dict[tuple[int, str], dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
     legal: dict[str, int] = {}
     for game in games:
         board = chess.Board()
@@ -80,7 +81,7 @@ def measure(games: Iterable[Game], min_count: int = 100, by: str = "all", band_w
                 if sum(counts.values()) >= min_count and legal[key] > 1]
         normalized = [normalized_entropy(counts, n) for counts, n in kept]
         nats = [normalized_entropy(counts, n) * math.log(n) for counts, n in kept]
-        rows.append(Diversity(group, len(kept), sum(sum(counts.values()) for counts, _ in kept),
+        rows.append(Diversity(group[1], len(kept), sum(sum(counts.values()) for counts, _ in kept),
                               round(sum(normalized) / len(normalized), 4) if normalized else None,
                               round(sum(nats) / len(nats), 4) if nats else None))
     return rows

@@ -54,11 +54,6 @@ class Session:
         self.scratch = 0  #: tokens run as scratch by :meth:`tree`, not kept (for benchmarks)
         self.growths = 0  #: times the cache was reallocated (a copy)
 
-    @property
-    def capacity(self) -> int:
-        """Columns the cache holds per row."""
-        return self.cache.shape[2]
-
     # -- rows ---------------------------------------------------------------------------------------
 
     def release(self, game_id: str) -> None:
